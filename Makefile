@@ -1,0 +1,53 @@
+# The README's commands. `make demo` runs the app on its embedded default; `make test` runs every test.
+SHELL := /bin/bash
+# Django 6 needs Python 3.12+; take the first one found on PATH or under pyenv.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && echo $$p && break; done)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install demo test test-fast lint format bench
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (python3.12 / python3.13)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Playwright drives Debian's Chromium; it cannot download its own browser here.
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo
+	@echo "  Session Mix is running at http://127.0.0.1:$(PORT)/"
+	@echo "  Sign in as  demo  with password  sessionmix-demo"
+	@echo
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install $(CHROMIUM)
+	$(BIN)/pytest
+
+# Everything but the browser tests.
+test-fast: install
+	$(BIN)/pytest -m "not browser"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python manage.py bench_generator

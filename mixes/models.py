@@ -1,0 +1,282 @@
+"""Workout plans, session mixes and the feedback they produce."""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q, Sum
+from django.urls import reverse
+
+from mixes.engine.plan import MAX_PHASE_S, PlanPhase, PlanSpec
+from music.models import PhaseKind, Track
+
+TEMPO_VALIDATORS = [MinValueValidator(30), MaxValueValidator(250)]
+ENERGY_VALIDATORS = [MinValueValidator(0), MaxValueValidator(1)]
+
+
+class OwnedQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(owner=user)
+
+
+class WorkoutPlanQuerySet(OwnedQuerySet):
+    def with_phases(self):
+        return self.prefetch_related("phases")
+
+
+class WorkoutPlan(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plans")
+    name = models.CharField(max_length=120)
+    template_key = models.CharField(max_length=40, blank=True, help_text="The template it was copied from.")
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkoutPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner"], condition=Q(is_active=True), name="one_active_plan_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("mixes:plan_detail", args=[self.pk])
+
+    @property
+    def total_duration_s(self) -> int:
+        return sum(phase.duration_s for phase in self.phases.all())
+
+    def activate(self) -> None:
+        with transaction.atomic():
+            WorkoutPlan.objects.filter(owner=self.owner, is_active=True).exclude(pk=self.pk).update(is_active=False)
+            self.is_active = True
+            self.save(update_fields=["is_active"])
+
+    def to_spec(self) -> PlanSpec:
+        return PlanSpec(name=self.name, phases=tuple(phase.to_spec() for phase in self.phases.all()))
+
+    @classmethod
+    def create_from_spec(cls, owner, spec: PlanSpec, template_key: str = "", activate: bool = False) -> "WorkoutPlan":
+        with transaction.atomic():
+            plan = cls.objects.create(owner=owner, name=spec.name, template_key=template_key)
+            Phase.objects.bulk_create(Phase.from_spec(plan, i, p) for i, p in enumerate(spec.phases))
+            if activate:
+                plan.activate()
+        return plan
+
+    def add_phase(self) -> "Phase":
+        """Append a phase that continues from the last one."""
+        last = self.phases.last()
+        tempo = last.tempo_end if last else 120
+        energy = last.energy_end if last else 0.5
+        return self.phases.create(
+            position=(last.position + 1) if last else 0,
+            name="New phase",
+            kind=PhaseKind.STEADY,
+            duration_s=300,
+            tempo_start=tempo,
+            tempo_end=tempo,
+            energy_start=energy,
+            energy_end=energy,
+        )
+
+    def move_phase(self, phase: "Phase", offset: int) -> None:
+        """Move a phase up (-1) or down (+1); at either end nothing moves."""
+        phases = list(self.phases.all())
+        index = phases.index(phase)
+        target = index + offset
+        if not 0 <= target < len(phases):
+            return
+        phases[index], phases[target] = phases[target], phases[index]
+        self.renumber_phases(phases)
+
+    def remove_phase(self, phase: "Phase") -> None:
+        phase.delete()
+        self.renumber_phases(list(self.phases.all()))
+
+    def renumber_phases(self, phases: list["Phase"]) -> None:
+        for position, phase in enumerate(phases):
+            phase.position = position
+        Phase.objects.bulk_update(phases, ["position"])
+
+
+class Phase(models.Model):
+    plan = models.ForeignKey(WorkoutPlan, on_delete=models.CASCADE, related_name="phases")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=60)
+    kind = models.CharField(max_length=20, choices=PhaseKind.choices)
+    duration_s = models.PositiveIntegerField(validators=[MinValueValidator(10), MaxValueValidator(MAX_PHASE_S)])
+    tempo_start = models.FloatField(validators=TEMPO_VALIDATORS)
+    tempo_end = models.FloatField(validators=TEMPO_VALIDATORS)
+    energy_start = models.FloatField(validators=ENERGY_VALIDATORS)
+    energy_end = models.FloatField(validators=ENERGY_VALIDATORS)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_s // 60} min)"
+
+    def to_spec(self) -> PlanPhase:
+        return PlanPhase(
+            name=self.name,
+            kind=self.kind,
+            duration_s=self.duration_s,
+            tempo=(self.tempo_start, self.tempo_end),
+            energy=(self.energy_start, self.energy_end),
+        )
+
+    @classmethod
+    def from_spec(cls, plan: WorkoutPlan, position: int, spec: PlanPhase) -> "Phase":
+        return cls(
+            plan=plan,
+            position=position,
+            name=spec.name,
+            kind=spec.kind,
+            duration_s=spec.duration_s,
+            tempo_start=spec.tempo[0],
+            tempo_end=spec.tempo[1],
+            energy_start=spec.energy[0],
+            energy_end=spec.energy[1],
+        )
+
+    @property
+    def is_ramp(self) -> bool:
+        return self.tempo_start != self.tempo_end or self.energy_start != self.energy_end
+
+
+class ScorerConfig(models.Model):
+    """The scorer's weights; staff tune them in the admin. The active one is used for new mixes."""
+
+    name = models.CharField(max_length=80, unique=True)
+    is_active = models.BooleanField(default=False)
+    tempo = models.FloatField(default=3.0)
+    energy = models.FloatField(default=2.0)
+    mood = models.FloatField(default=0.5)
+    familiarity = models.FloatField(default=0.75)
+    seed_artist = models.FloatField(default=1.0)
+    seed_genre = models.FloatField(default=0.5)
+    feedback = models.FloatField(default=1.0)
+    tempo_tolerance_bpm = models.FloatField(default=6.0, help_text="How fast tempo fit falls off, in BPM.")
+    energy_tolerance = models.FloatField(default=0.1, help_text="How fast energy fit falls off.")
+
+    WEIGHT_FIELDS = ("tempo", "energy", "mood", "familiarity", "seed_artist", "seed_genre", "feedback")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="one_active_scorer")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def active(cls) -> "ScorerConfig":
+        config = cls.objects.filter(is_active=True).first()
+        return config or cls.objects.get_or_create(name="Default", defaults={"is_active": True})[0]
+
+    def as_dict(self) -> dict:
+        fields = (*self.WEIGHT_FIELDS, "tempo_tolerance_bpm", "energy_tolerance")
+        return {name: getattr(self, name) for name in fields}
+
+
+class MixType(models.TextChoices):
+    FULL = "full", "Full session"
+    WARM_UP = "warm_up", "Warm-up only"
+    MAIN = "main", "Main set only"
+    COOL_DOWN = "cool_down", "Cool-down only"
+
+
+class SessionMixQuerySet(OwnedQuerySet):
+    def with_tracks(self):
+        return self.prefetch_related(
+            models.Prefetch("tracks", queryset=MixTrack.objects.select_related("track__features"))
+        )
+
+
+class SessionMix(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SAVED = "saved", "Saved to Spotify"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mixes")
+    name = models.CharField(max_length=100)
+    plan = models.ForeignKey(WorkoutPlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="mixes")
+    plan_snapshot = models.JSONField(help_text="The phases this mix was built for, as they were.")
+    mix_type = models.CharField(max_length=20, choices=MixType.choices, default=MixType.FULL)
+    seed = models.PositiveIntegerField(default=0)
+    seed_artists = models.JSONField(default=list, blank=True)
+    seed_genres = models.JSONField(default=list, blank=True)
+    familiarity = models.FloatField(default=0.5)
+    explicit_allowed = models.BooleanField(default=True)
+    scorer_settings = models.JSONField(default=dict)
+    notes = models.JSONField(default=list, blank=True, help_text="What the generator had to tell the user.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionMixQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "session mixes"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("mixes:mix_detail", args=[self.pk])
+
+    def plan_spec(self) -> PlanSpec:
+        return PlanSpec.from_dict(self.plan_snapshot)
+
+    @property
+    def total_duration_ms(self) -> int:
+        return self.tracks.aggregate(total=Sum("track__duration_ms"))["total"] or 0
+
+
+class MixTrack(models.Model):
+    mix = models.ForeignKey(SessionMix, on_delete=models.CASCADE, related_name="tracks")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
+    phase_index = models.PositiveSmallIntegerField(help_text="Index into the mix's plan snapshot.")
+    position = models.PositiveIntegerField(help_text="Order in the whole mix.")
+    locked = models.BooleanField(default=False)
+    liked = models.BooleanField(default=False)
+    score = models.FloatField(default=0)
+    tempo_factor = models.FloatField(default=1.0, help_text="1, 2 (double time) or 0.5 (half time).")
+    why = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.track}"
+
+    @property
+    def effective_bpm(self) -> float | None:
+        tempo = self.track.features.tempo if hasattr(self.track, "features") else None
+        return None if tempo is None else tempo * self.tempo_factor
+
+
+class Feedback(models.Model):
+    class Kind(models.TextChoices):
+        REMOVED = "removed", "Removed"
+        SWAPPED = "swapped", "Swapped out"
+        LIKED = "liked", "Liked"
+        UNLIKED = "unliked", "Unliked"
+        LOCKED = "locked", "Locked"
+        BPM_CORRECTED = "bpm_corrected", "BPM corrected"
+        SKIPPED = "skipped", "Skipped"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    mix = models.ForeignKey(SessionMix, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.FloatField(null=True, blank=True, help_text="The new tempo, for a BPM correction.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "feedback"

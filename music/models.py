@@ -1,0 +1,241 @@
+"""The catalog, Master Lists, preferences and listening history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Artist(models.Model):
+    name = models.CharField(max_length=300, unique=True)
+    spotify_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    genres = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(models.TextChoices):
+    """Where a value came from. Later sources in PRIORITY override earlier ones."""
+
+    DEMO = "demo", "Demo catalog"
+    CATALOG = "catalog", "Catalog import"
+    SPOTIFY = "spotify", "Spotify"
+    RECCOBEATS = "reccobeats", "ReccoBeats"
+    DEEZER = "deezer", "Deezer"
+    USER = "user", "User correction"
+
+
+class TrackQuerySet(models.QuerySet):
+    def with_features(self):
+        return self.select_related("features").prefetch_related("artists")
+
+    def search(self, text: str):
+        text = text.strip()
+        return self.filter(Q(title__icontains=text) | Q(artists__name__icontains=text)).distinct()
+
+
+class Track(models.Model):
+    spotify_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    isrc = models.CharField(max_length=12, blank=True, db_index=True)
+    title = models.CharField(max_length=500)
+    artists = models.ManyToManyField(Artist, through="TrackArtist", related_name="tracks")
+    artist_names = models.CharField(max_length=1000, help_text="Display form, in credit order.")
+    album = models.CharField(max_length=500, blank=True)
+    release_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    explicit = models.BooleanField(default=False)
+    genre = models.CharField(max_length=60, blank=True, db_index=True)
+    song_key = models.CharField(
+        max_length=600, db_index=True, help_text="Normalized title and main artist: the same song under another id."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TrackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["artist_names", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["song_key"], condition=Q(spotify_id__isnull=True), name="unique_song_without_spotify_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.artist_names}"
+
+    @property
+    def duration_s(self) -> float:
+        return self.duration_ms / 1000
+
+    @property
+    def spotify_url(self) -> str:
+        return f"https://open.spotify.com/track/{self.spotify_id}" if self.spotify_id else ""
+
+
+class TrackArtist(models.Model):
+    track = models.ForeignKey(Track, on_delete=models.CASCADE)
+    artist = models.ForeignKey(Artist, on_delete=models.CASCADE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["track", "artist"], name="unique_track_artist")]
+
+
+class AudioFeatures(models.Model):
+    """A track's audio features; `sources` maps each field to the Source it came from."""
+
+    FIELDS = ("tempo", "energy", "valence", "danceability")
+
+    track = models.OneToOneField(Track, on_delete=models.CASCADE, related_name="features", primary_key=True)
+    tempo = models.FloatField(null=True, blank=True)
+    energy = models.FloatField(null=True, blank=True)
+    valence = models.FloatField(null=True, blank=True)
+    danceability = models.FloatField(null=True, blank=True)
+    sources = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "audio features"
+        indexes = [models.Index(fields=["tempo"]), models.Index(fields=["energy"])]
+
+    def __str__(self) -> str:
+        return f"{self.tempo or '?'} BPM, energy {self.energy or '?'}"
+
+    def correct_tempo(self, factor: float) -> None:
+        """A person's ×2 / ÷2 fix: it wins over every provider."""
+        if self.tempo is None:
+            raise ValueError("This track has no tempo to correct.")
+        self.tempo = round(self.tempo * factor, 2)
+        self.sources = {**self.sources, "tempo": Source.USER}
+        self.save(update_fields=["tempo", "sources"])
+
+
+class PhaseKind(models.TextChoices):
+    WARM_UP = "warm_up", "Warm-up"
+    BUILD = "build", "Build"
+    STEADY = "steady", "Steady"
+    PEAK = "peak", "Peak"
+    INTERVAL = "interval", "Interval"
+    RECOVERY = "recovery", "Recovery"
+    COOL_DOWN = "cool_down", "Cool-down"
+
+
+class MasterListQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
+class MasterList(models.Model):
+    """A pool of good candidates for one phase kind: global (staff) or a user's own."""
+
+    name = models.CharField(max_length=200)
+    phase_kind = models.CharField(max_length=20, choices=PhaseKind.choices, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="master_lists"
+    )
+    rules = models.JSONField(default=dict, blank=True, help_text="Tempo, energy and genre ranges used to reseed it.")
+    tracks = models.ManyToManyField(Track, through="MasterListEntry", related_name="master_lists")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MasterListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["phase_kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["owner", "phase_kind", "name"], name="unique_master_list")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'global' if self.owner_id is None else self.owner})"
+
+
+class MasterListEntry(models.Model):
+    master_list = models.ForeignKey(MasterList, on_delete=models.CASCADE, related_name="entries")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE)
+    score = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["-score"]
+        verbose_name_plural = "master list entries"
+        constraints = [models.UniqueConstraint(fields=["master_list", "track"], name="unique_master_list_entry")]
+
+
+class MusicPreferences(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="music_preferences")
+    seed_artists = models.ManyToManyField(Artist, blank=True, related_name="+")
+    seed_genres = models.JSONField(default=list, blank=True)
+    excluded_artists = models.ManyToManyField(Artist, blank=True, related_name="+")
+    explicit_allowed = models.BooleanField(default=True)
+    familiarity = models.FloatField(default=0.5, help_text="0 = discover new music, 1 = only what I know.")
+
+    class Meta:
+        verbose_name_plural = "music preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"
+
+    @classmethod
+    def for_user(cls, user) -> "MusicPreferences":
+        prefs, _ = cls.objects.get_or_create(user=user)
+        return prefs
+
+
+class Play(models.Model):
+    """One play from the listening history."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plays")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="plays")
+    played_at = models.DateTimeField()
+    ms_played = models.PositiveIntegerField(null=True, blank=True)
+    skipped = models.BooleanField(null=True)
+    source = models.CharField(max_length=30, default="demo")
+
+    class Meta:
+        ordering = ["-played_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "track", "played_at"], name="unique_play")]
+
+
+class TrackAffinityQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
+class TrackAffinity(models.Model):
+    """What a user's history and feedback say about one track; derived, rebuilt from plays."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affinities")
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
+    play_count = models.PositiveIntegerField(default=0)
+    skip_count = models.PositiveIntegerField(default=0)
+    removed_count = models.PositiveIntegerField(default=0)
+    liked = models.BooleanField(default=False)
+    last_played_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TrackAffinityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "track affinities"
+        constraints = [models.UniqueConstraint(fields=["user", "track"], name="unique_affinity")]
+
+    @classmethod
+    def rebuild_play_counts(cls, user) -> int:
+        """Recount plays and skips per track from the user's Play rows."""
+        counts = (
+            Play.objects.filter(user=user)
+            .values("track")
+            .annotate(
+                plays=models.Count("id"), skips=models.Count("id", filter=Q(skipped=True)), last=models.Max("played_at")
+            )
+        )
+        rows = [
+            cls(user=user, track_id=c["track"], play_count=c["plays"], skip_count=c["skips"], last_played_at=c["last"])
+            for c in counts
+        ]
+        cls.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["user", "track"],
+            update_fields=["play_count", "skip_count", "last_played_at"],
+        )
+        return len(rows)

@@ -1,0 +1,32 @@
+import os
+
+import pytest
+
+from config.celery import app as celery_app
+from tests.factories import UserFactory
+
+# Playwright runs an event loop in the test thread; the ORM is used there only by the tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run in the test, whatever broker the environment names."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def user_client(client, user):
+    client.force_login(user)
+    return client

@@ -240,7 +240,9 @@ class SessionMix(models.Model):
 class MixTrack(models.Model):
     mix = models.ForeignKey(SessionMix, on_delete=models.CASCADE, related_name="tracks")
     track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="+")
-    phase_index = models.PositiveSmallIntegerField(help_text="Index into the mix's plan snapshot.")
+    section = models.PositiveSmallIntegerField(
+        help_text="Index into the sections of the plan snapshot: a phase, or a run of short phases merged."
+    )
     position = models.PositiveIntegerField(help_text="Order in the whole mix.")
     locked = models.BooleanField(default=False)
     liked = models.BooleanField(default=False)

@@ -96,7 +96,7 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
-    "reseed-master-lists": {"task": "music.tasks.reseed_master_lists", "schedule": 24 * 3600},
+    "reseed-master-lists": {"task": "mixes.tasks.reseed_master_lists", "schedule": 24 * 3600},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -113,7 +113,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Mail (password resets) goes to the console unless a real backend is named.
+MAILERS = {"default": {"BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -68,7 +68,8 @@ class WorkoutPlan(models.Model):
 
     def add_phase(self) -> "Phase":
         """Append a phase that continues from the last one."""
-        last = self.phases.last()
+        phases = self.ordered_phases()
+        last = phases[-1] if phases else None
         tempo = last.tempo_end if last else 120
         energy = last.energy_end if last else 0.5
         return self.phases.create(
@@ -84,7 +85,7 @@ class WorkoutPlan(models.Model):
 
     def move_phase(self, phase: "Phase", offset: int) -> None:
         """Move a phase up (-1) or down (+1); at either end nothing moves."""
-        phases = list(self.phases.all())
+        phases = self.ordered_phases()
         index = phases.index(phase)
         target = index + offset
         if not 0 <= target < len(phases):
@@ -94,7 +95,11 @@ class WorkoutPlan(models.Model):
 
     def remove_phase(self, phase: "Phase") -> None:
         phase.delete()
-        self.renumber_phases(list(self.phases.all()))
+        self.renumber_phases(self.ordered_phases())
+
+    def ordered_phases(self) -> list["Phase"]:
+        """The phases as stored now, never a prefetched copy."""
+        return list(Phase.objects.filter(plan=self).order_by("position"))
 
     def renumber_phases(self, phases: list["Phase"]) -> None:
         for position, phase in enumerate(phases):

@@ -1,7 +1,416 @@
+"""Screen 1 (generate), Screen 2 (preview and customize), the mix list and the plan editor.
+
+Every POST redirects a plain request and answers an htmx one with just the fragments that changed.
+Every object is looked up through its owner: anyone else's is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
+
+from mixes import services
+from mixes.engine.plan import PlanError, template
+from mixes.forms import BpmForm, GenerateForm, MoveForm, NewPlanForm, PhaseForm, PlanForm, RenameMixForm, SeedsForm
+from mixes.models import MixTrack, Phase, SessionMix, WorkoutPlan
+from mixes.preview import build_preview
+from music.demo import ensure_template_plans
+from music.models import MusicPreferences
+
+PREVIEW = "mixes/mix_detail.html"
+PLAN = "mixes/plan_detail.html"
+
+
+# Screen 1 ------------------------------------------------------------------------------
 
 
 @login_required
 def generate(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Session Mix")
+    """Screen 1: the active plan as a timeline, the mix type, seeds; Generate."""
+    _first_visit(request.user)
+    if request.method == "POST":
+        form = GenerateForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            choices = {
+                "seed_artists": data["seed_artists"],
+                "seed_genres": data["seed_genres"],
+                "familiarity": data["familiarity"] / 100,
+                "explicit_allowed": data["explicit_allowed"],
+            }
+            try:
+                mix = services.create_mix(request.user, data["plan"], mix_type=data["mix_type"], **choices)
+            except PlanError as error:
+                form.add_error("plan", str(error))
+            else:
+                services.remember_choices(request.user, **choices)
+                return redirect(mix)
+        status = 422
+    else:
+        form = GenerateForm(initial=_screen1_initial(request), user=request.user)
+        status = 200
+    plan = _chosen_plan(request, form)
+    context = {"form": form, "plan": plan, "plan_spec": plan.to_spec() if plan and plan.phases.all() else None}
+    if request.htmx and request.htmx.target == "plan-timeline":
+        return render(request, "mixes/generate.html#plan-timeline", context)
+    return render(request, "mixes/generate.html", context, status=status)
+
+
+def _first_visit(user) -> None:
+    """Someone with no plans at all starts with the ready templates."""
+    if not WorkoutPlan.objects.for_user(user).exists():
+        ensure_template_plans(user)
+
+
+def _screen1_initial(request: HttpRequest) -> dict:
+    prefs = MusicPreferences.for_user(request.user)
+    plans = WorkoutPlan.objects.for_user(request.user)
+    chosen = plans.filter(pk=request.GET.get("plan")).first() if request.GET.get("plan", "").isdigit() else None
+    return {
+        "plan": chosen or plans.filter(is_active=True).first() or plans.first(),
+        "seed_artists": ", ".join(prefs.seed_artists.values_list("name", flat=True)),
+        "seed_genres": prefs.seed_genres,
+        "familiarity": round(prefs.familiarity * 100),
+        "explicit_allowed": prefs.explicit_allowed,
+    }
+
+
+def _chosen_plan(request: HttpRequest, form: GenerateForm) -> WorkoutPlan | None:
+    plans = WorkoutPlan.objects.for_user(request.user).with_phases()
+    value = form["plan"].value()
+    return plans.filter(pk=value).first() if str(value).isdigit() else plans.filter(is_active=True).first()
+
+
+# Mixes ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def mix_list(request: HttpRequest) -> HttpResponse:
+    mixes = SessionMix.objects.for_user(request.user).select_related("plan")
+    return render(request, "mixes/mix_list.html", {"mixes": mixes})
+
+
+@login_required
+@require_GET
+def mix_detail(request: HttpRequest, mix_id: int) -> HttpResponse:
+    """Screen 2: the mix by section, each row editable in place, the chart, Save to Spotify."""
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user).with_tracks(), pk=mix_id)
+    return render(request, PREVIEW, _preview_context(mix))
+
+
+@login_required
+@require_POST
+def mix_delete(request: HttpRequest, mix_id: int) -> HttpResponse:
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    mix.delete()
+    messages.success(request, f"Deleted “{mix.name}”.")
+    if request.htmx:
+        return HttpResponse("")  # the row removes itself
+    return redirect("mixes:mix_list")
+
+
+@login_required
+@require_POST
+def mix_rename(request: HttpRequest, mix_id: int) -> HttpResponse:
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    form = RenameMixForm(request.POST, instance=mix)
+    if form.is_valid():
+        form.save()
+    else:
+        mix.refresh_from_db()
+    return _respond(request, mix, "mix-name", {"mix": mix, "rename_form": form}, ok=form.is_valid(), form=form)
+
+
+@login_required
+@require_POST
+def mix_regenerate(request: HttpRequest, mix_id: int) -> HttpResponse:
+    """The seed panel: choose every unlocked track again with these seeds."""
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    form = SeedsForm(request.POST)
+    if form.is_valid():
+        services.regenerate(
+            mix, seed_artists=form.cleaned_data["seed_artists"], seed_genres=form.cleaned_data["seed_genres"]
+        )
+        return _respond_body(request, mix)
+    if request.htmx:
+        response = render(request, f"{PREVIEW}#seed-panel", {"mix": mix, "seeds_form": form}, status=422)
+        return reswap(retarget(response, "#seed-panel"), "outerHTML")
+    return _respond(request, mix, "seed-panel", {}, ok=False, form=form)
+
+
+@login_required
+@require_POST
+def mix_save(request: HttpRequest, mix_id: int) -> HttpResponse:
+    """Save to Spotify. Until Spotify is connected, say so instead."""
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    notice = "Spotify is not connected yet, so this mix can’t be saved there. Connecting Spotify comes next."
+    if request.htmx:
+        return render(request, f"{PREVIEW}#save-panel", {"mix": mix, "save_notice": notice})
+    messages.info(request, notice)
+    return redirect(mix)
+
+
+# Track actions on Screen 2 ---------------------------------------------------------------
+
+
+def track_action(view: Callable) -> Callable:
+    """Find the mix through its owner and the row through the mix; POST only."""
+
+    @login_required
+    @require_POST
+    @wraps(view)
+    def wrapper(request: HttpRequest, mix_id: int, item_id: int) -> HttpResponse:
+        mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+        item = get_object_or_404(mix.tracks.select_related("track__features"), pk=item_id)
+        return view(request, mix, item)
+
+    return wrapper
+
+
+@track_action
+def track_swap(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    replaced = services.swap_track(mix, item)
+    if replaced is None:
+        return _respond_row(request, mix, item, notice="No other track fits this slot; this one stays.")
+    return _respond_row(request, mix, replaced)
+
+
+@track_action
+def track_remove(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    services.remove_track(mix, item)
+    return _respond_row(request, mix, None, section=item.section)
+
+
+@track_action
+def track_lock(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    return _respond_row(request, mix, services.toggle_lock(mix, item))
+
+
+@track_action
+def track_like(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    return _respond_row(request, mix, services.toggle_like(mix, item))
+
+
+@track_action
+def track_bpm(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    form = BpmForm(request.POST)
+    if not form.is_valid():
+        return _respond_row(request, mix, item, error=form.errors["factor"][0], status=422)
+    if item.track.features.tempo is None:
+        return _respond_row(request, mix, item, error="This track has no tempo to correct.", status=422)
+    return _respond_row(request, mix, services.fix_bpm(mix, item, form.cleaned_data["factor"]))
+
+
+@track_action
+def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    items = list(mix.tracks.all())
+    form = MoveForm(request.POST, track_count=len(items))
+    if not form.is_valid():
+        error = " ".join(message for messages_ in form.errors.values() for message in messages_)
+        return _respond_row(request, mix, item, error=error, status=422)
+    current = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    services.move_track(mix, item, form.target_index(current))
+    return _respond_body(request, mix, anchor=f"t{item.pk}")
+
+
+# Responses -------------------------------------------------------------------------------
+
+
+def _preview_context(mix: SessionMix, **extra) -> dict:
+    preview = build_preview(mix, list(mix.tracks.all()))
+    seeds_initial = {"seed_artists": ", ".join(mix.seed_artists), "seed_genres": mix.seed_genres}
+    return {
+        "mix": mix,
+        "preview": preview,
+        "rename_form": RenameMixForm(instance=mix),
+        "seeds_form": SeedsForm(initial=seeds_initial),
+        **extra,
+    }
+
+
+def _reload(mix: SessionMix) -> SessionMix:
+    return SessionMix.objects.with_tracks().get(pk=mix.pk)
+
+
+def _respond(
+    request, mix, partial: str, context: dict, *, ok: bool = True, form=None, anchor: str = ""
+) -> HttpResponse:
+    if request.htmx:
+        return render(request, f"{PREVIEW}#{partial}", context, status=200 if ok else 422)
+    if not ok and form is not None:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(mix.get_absolute_url() + (f"#{anchor}" if anchor else ""))
+
+
+def _respond_body(request, mix: SessionMix, *, ok: bool = True, anchor: str = "", **extra) -> HttpResponse:
+    """The whole mix body (sections, totals, chart): after a move or a regeneration."""
+    context = _preview_context(_reload(mix), **extra)
+    return _respond(request, mix, "mix-body", context, ok=ok, form=extra.get("seeds_form"), anchor=anchor)
+
+
+def _respond_row(
+    request,
+    mix: SessionMix,
+    item: MixTrack | None,
+    *,
+    section: int | None = None,
+    notice: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """One row (or none, after a remove) plus its section's totals, the mix totals and the chart, out of band."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        elif notice:
+            messages.info(request, notice)
+        anchor = f"#t{item.pk}" if item else ""
+        return redirect(mix.get_absolute_url() + anchor)
+    mix = _reload(mix)
+    context = _preview_context(mix, notice=notice, error=error)
+    if item is not None:
+        item = next((other for other in mix.tracks.all() if other.pk == item.pk), item)
+        section = item.section
+    context.update(item=item, section_view=context["preview"].section(section))
+    return render(request, f"{PREVIEW}#row-update", context, status=status)
+
+
+# Plans -----------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The user's plans; POST makes a new one from a template or blank."""
+    _first_visit(request.user)
+    form = NewPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        key, name = form.cleaned_data["template"], form.cleaned_data["name"].strip()
+        if key:
+            spec = template(key)
+            plan = WorkoutPlan.create_from_spec(request.user, spec, template_key=key)
+            if name:
+                plan.name = name
+                plan.save(update_fields=["name"])
+        else:
+            plan = WorkoutPlan.objects.create(owner=request.user, name=name or "My plan")
+            plan.add_phase()
+        return redirect(plan)
+    plans = WorkoutPlan.objects.for_user(request.user).with_phases()
+    return render(request, "mixes/plan_list.html", {"plans": plans, "form": form})
+
+
+def _owned_plan(request: HttpRequest, plan_id: int) -> WorkoutPlan:
+    return get_object_or_404(WorkoutPlan.objects.for_user(request.user).with_phases(), pk=plan_id)
+
+
+@login_required
+def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan editor: its name and its phases, each phase a small form that saves itself."""
+    plan = _owned_plan(request, plan_id)
+    if request.method != "POST":
+        return render(request, PLAN, _plan_context(plan))
+    form = PlanForm(request.POST, instance=plan)
+    if form.is_valid():
+        form.save()
+        if request.htmx:
+            return render(request, f"{PLAN}#plan-name", _plan_context(plan))
+        return redirect(plan)
+    plan.refresh_from_db()  # the heading keeps the saved name
+    return render(request, f"{PLAN}#plan-name" if request.htmx else PLAN, _plan_context(plan, form=form), status=422)
+
+
+def _plan_context(plan: WorkoutPlan, **extra) -> dict:
+    phases = list(plan.phases.all())
+    return {
+        "plan": plan,
+        "form": PlanForm(instance=plan),
+        "phase_forms": [PhaseForm(instance=phase) for phase in phases],
+        "plan_spec": plan.to_spec() if phases else None,
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def plan_activate(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _owned_plan(request, plan_id)
+    plan.activate()
+    messages.success(request, f"“{plan.name}” is now your active plan.")
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("mixes:plan_list")
+
+
+@login_required
+@require_POST
+def plan_delete(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _owned_plan(request, plan_id)
+    plan.delete()
+    messages.success(request, f"Deleted “{plan.name}”. Mixes made from it keep their tracks.")
+    return redirect("mixes:plan_list")
+
+
+def phase_action(view: Callable) -> Callable:
+    """Find the plan through its owner and the phase through the plan; POST only."""
+
+    @login_required
+    @require_POST
+    @wraps(view)
+    def wrapper(request: HttpRequest, plan_id: int, phase_id: int) -> HttpResponse:
+        plan = _owned_plan(request, plan_id)
+        phase = get_object_or_404(Phase, plan=plan, pk=phase_id)
+        return view(request, plan, phase)
+
+    return wrapper
+
+
+@login_required
+@require_POST
+def phase_add(request: HttpRequest, plan_id: int) -> HttpResponse:
+    plan = _owned_plan(request, plan_id)
+    plan.add_phase()
+    return _respond_phases(request, plan)
+
+
+@phase_action
+def phase_update(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
+    form = PhaseForm(request.POST, instance=phase)
+    if not form.is_valid():
+        context = _plan_context(plan)
+        context["phase_forms"] = [form if f.instance.pk == phase.pk else f for f in context["phase_forms"]]
+        if request.htmx:
+            return render(request, f"{PLAN}#phases", context, status=422)
+        return render(request, PLAN, context, status=422)
+    form.save()
+    return _respond_phases(request, plan)
+
+
+@phase_action
+def phase_move(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
+    plan.move_phase(phase, -1 if request.POST.get("direction") == "up" else 1)
+    return _respond_phases(request, plan)
+
+
+@phase_action
+def phase_remove(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
+    plan.remove_phase(phase)
+    return _respond_phases(request, plan)
+
+
+def _respond_phases(request: HttpRequest, plan: WorkoutPlan) -> HttpResponse:
+    if request.htmx:
+        plan = _owned_plan(request, plan.pk)
+        return render(request, f"{PLAN}#phases", _plan_context(plan))
+    return redirect(plan)

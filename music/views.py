@@ -9,7 +9,10 @@ from music.models import Artist
 @login_required
 @require_GET
 def artist_options(request: HttpRequest) -> HttpResponse:
-    """Autocomplete for seed artists: the catalog's artists whose name contains what was typed."""
-    query = request.GET.get("q", "").split(",")[-1].strip()
+    """Autocomplete for the comma-separated seed-artist field: catalog artists matching the last name typed."""
+    typed = request.GET.get("seed_artists", request.GET.get("q", ""))
+    *before, last = typed.split(",")
+    query = last.strip()
+    prefix = "".join(f"{name.strip()}, " for name in before if name.strip())
     artists = Artist.objects.filter(name__icontains=query).order_by("name")[:20] if len(query) >= 2 else []
-    return render(request, "music/_artist_options.html", {"artists": artists})
+    return render(request, "music/_artist_options.html", {"artists": artists, "prefix": prefix})

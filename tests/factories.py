@@ -42,6 +42,7 @@ class TrackFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Track
+        skip_postgeneration_save = True
 
     class Params:
         artist = factory.SubFactory(ArtistFactory)

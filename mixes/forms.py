@@ -1,0 +1,199 @@
+"""Forms for Screen 1, Screen 2's controls and the plan editor. Each error lands next to its field."""
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+
+from mixes.engine.plan import MAX_PLAN_S, TEMPLATES, PlanError
+from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
+from music.models import Artist, Track
+
+
+def catalog_genres() -> list[tuple[str, str]]:
+    genres = Track.objects.exclude(genre="").values_list("genre", flat=True).distinct().order_by("genre")
+    return [(genre, genre) for genre in genres]
+
+
+class SeedsForm(forms.Form):
+    """Seed artists (comma-separated names from the catalog) and genres."""
+
+    seed_artists = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Seed artists",
+        help_text="Comma-separated; start typing for suggestions.",
+        widget=forms.TextInput(
+            attrs={"list": "artist-options", "autocomplete": "off", "placeholder": "e.g. Daft Punk, Dua Lipa"}
+        ),
+    )
+    seed_genres = forms.MultipleChoiceField(required=False, label="Seed genres", widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seed_genres"].choices = catalog_genres()
+
+    def clean_seed_artists(self) -> list[str]:
+        names = list(
+            dict.fromkeys(name.strip() for name in self.cleaned_data["seed_artists"].split(",") if name.strip())
+        )
+        if len(names) > 10:
+            raise forms.ValidationError("Pick at most 10 seed artists.")
+        found, missing = [], []
+        for name in names:
+            artist = Artist.objects.filter(name__iexact=name).first()
+            if artist:
+                found.append(artist.name)
+            else:
+                missing.append(name)
+        if missing:
+            raise forms.ValidationError(f"Not in the catalog: {', '.join(missing)}.")
+        return found
+
+
+class GenerateForm(SeedsForm):
+    """Screen 1: which plan, which part of it, and how the music should be chosen."""
+
+    plan = forms.ModelChoiceField(queryset=WorkoutPlan.objects.none(), empty_label=None, label="Workout plan")
+    mix_type = forms.ChoiceField(choices=MixType.choices, initial=MixType.FULL, widget=forms.RadioSelect, label="Mix")
+    familiarity = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        initial=50,
+        label="Familiar or new",
+        help_text="0 = discover new music, 100 = songs I know.",
+        widget=forms.NumberInput(attrs={"type": "range", "step": 10}),
+    )
+    explicit_allowed = forms.BooleanField(required=False, initial=True, label="Allow explicit lyrics")
+
+    field_order = ["plan", "mix_type", "seed_artists", "seed_genres", "familiarity", "explicit_allowed"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = WorkoutPlan.objects.for_user(user)
+
+    def clean(self):
+        cleaned = super().clean()
+        plan, mix_type = cleaned.get("plan"), cleaned.get("mix_type")
+        if plan and mix_type:
+            if not plan.phases.exists():
+                self.add_error("plan", "This plan has no phases yet; add one in the plan editor.")
+            else:
+                try:
+                    plan.to_spec().select(mix_type)
+                except PlanError as error:
+                    self.add_error("mix_type", str(error))
+        return cleaned
+
+
+class RenameMixForm(forms.ModelForm):
+    class Meta:
+        model = SessionMix
+        fields = ["name"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the mix a name.")
+        return name
+
+
+class MoveForm(forms.Form):
+    """Move a track one step (`direction`) or to a 1-based `position` in the mix."""
+
+    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")], required=False)
+    position = forms.IntegerField(required=False)
+
+    def __init__(self, *args, track_count: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.track_count = track_count
+
+    def clean(self):
+        cleaned = super().clean()
+        direction, position = cleaned.get("direction"), cleaned.get("position")
+        if not direction and position is None and not self.errors:
+            raise forms.ValidationError("Say where to move the track: up, down or a position.")
+        if position is not None and not 1 <= position <= self.track_count:
+            self.add_error("position", f"Position must be between 1 and {self.track_count}.")
+        return cleaned
+
+    def target_index(self, current: int) -> int:
+        """The 0-based index the track should end at."""
+        if self.cleaned_data.get("position") is not None:
+            return self.cleaned_data["position"] - 1
+        step = -1 if self.cleaned_data["direction"] == "up" else 1
+        return min(max(current + step, 0), self.track_count - 1)
+
+
+class BpmForm(forms.Form):
+    factor = forms.TypedChoiceField(
+        choices=[("2", "×2"), ("0.5", "÷2")], coerce=float, error_messages={"invalid_choice": "Use ×2 or ÷2."}
+    )
+
+
+class PlanForm(forms.ModelForm):
+    class Meta:
+        model = WorkoutPlan
+        fields = ["name"]
+
+
+class NewPlanForm(forms.Form):
+    template = forms.ChoiceField(
+        choices=[("", "Blank plan")] + [(key, spec["name"]) for key, spec in TEMPLATES.items()],
+        required=False,
+        label="Start from",
+    )
+    name = forms.CharField(max_length=120, required=False, label="Name")
+
+
+class PhaseForm(forms.ModelForm):
+    """One phase; duration in minutes (fractions allowed: 0.5 = 30 s)."""
+
+    duration_min = forms.DecimalField(
+        label="Minutes",
+        min_value=0.25,
+        max_value=360,
+        decimal_places=2,
+        validators=[MinValueValidator(0.25), MaxValueValidator(360)],
+        error_messages={"max_value": "A phase can last at most 6 hours (360 minutes)."},
+    )
+
+    class Meta:
+        model = Phase
+        fields = ["name", "kind", "tempo_start", "tempo_end", "energy_start", "energy_end"]
+        labels = {
+            "tempo_start": "BPM from",
+            "tempo_end": "BPM to",
+            "energy_start": "Energy from",
+            "energy_end": "Energy to",
+        }
+        widgets = {
+            "tempo_start": forms.NumberInput(attrs={"step": 1}),
+            "tempo_end": forms.NumberInput(attrs={"step": 1}),
+            "energy_start": forms.NumberInput(attrs={"step": 0.05}),
+            "energy_end": forms.NumberInput(attrs={"step": 0.05}),
+        }
+        error_messages = {
+            field: {
+                "min_value": "Must be at least %(limit_value)s.",
+                "max_value": "Must be at most %(limit_value)s.",
+            }
+            for field in ["tempo_start", "tempo_end", "energy_start", "energy_end"]
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["duration_min"].initial = round(self.instance.duration_s / 60, 2)
+        self.prefix = f"phase-{self.instance.pk}" if self.instance.pk else "phase-new"
+
+    def clean(self):
+        cleaned = super().clean()
+        minutes = cleaned.get("duration_min")
+        if minutes is not None and self.instance.plan_id:
+            others = sum(p.duration_s for p in self.instance.plan.phases.exclude(pk=self.instance.pk))
+            if others + float(minutes) * 60 > MAX_PLAN_S:
+                self.add_error("duration_min", "The whole plan can last at most 6 hours.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Phase:
+        self.instance.duration_s = int(round(float(self.cleaned_data["duration_min"]) * 60))
+        return super().save(commit)

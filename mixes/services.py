@@ -1,0 +1,307 @@
+"""The edges between the database and the engine: load a pool, build a mix, edit it.
+
+The engine (mixes/engine) is plain Python; everything that reads or writes rows is here.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
+from mixes.engine.plan import PlanSpec
+from mixes.engine.pool import Pool, TrackRecord
+from mixes.engine.scorer import Preferences, Weights
+from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
+from music.models import MusicPreferences, Track, TrackAffinity, TrackArtist
+
+# Feedback that counts against a track: taken out of a mix by hand.
+REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
+
+
+def load_pool(user=None) -> Pool:
+    """Every catalog track as a candidate, with what the user's history and feedback say about it.
+
+    Five queries whatever the catalog's size.
+    """
+    credits: dict[int, list[str]] = defaultdict(list)
+    for track_id, name in TrackArtist.objects.order_by("track_id", "position").values_list("track_id", "artist__name"):
+        credits[track_id].append(name)
+    affinity, removed = {}, {}
+    if user is not None:
+        affinity = {
+            track_id: (plays, skips, liked)
+            for track_id, plays, skips, liked in TrackAffinity.objects.for_user(user).values_list(
+                "track_id", "play_count", "skip_count", "liked"
+            )
+        }
+        removed = dict(
+            Feedback.objects.filter(user=user, kind__in=REJECTIONS)
+            .values("track_id")
+            .annotate(n=Count("id"))
+            .values_list("track_id", "n")
+        )
+    rows = Track.objects.values_list(
+        "pk",
+        "title",
+        "artist_names",
+        "duration_ms",
+        "explicit",
+        "genre",
+        "features__tempo",
+        "features__energy",
+        "features__valence",
+        "features__danceability",
+    )
+    return Pool.from_records(
+        TrackRecord(
+            key=str(pk),
+            title=title,
+            artists=tuple(credits.get(pk) or [artist_names]),
+            duration_ms=duration_ms,
+            tempo=tempo,
+            energy=energy,
+            valence=valence,
+            danceability=danceability,
+            genre=genre,
+            explicit=explicit,
+            **dict(zip(("plays", "skips", "liked"), affinity.get(pk, (0, 0, False)), strict=True)),
+            removed=removed.get(pk, 0),
+        )
+        for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability in rows
+    )
+
+
+def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
+    """The engine's view of a user's preferences, with a mix's own seeds where given."""
+    prefs = MusicPreferences.for_user(user)
+    excluded = frozenset(prefs.excluded_artists.values_list("name", flat=True))
+    if mix is None:
+        return Preferences(
+            seed_artists=frozenset(prefs.seed_artists.values_list("name", flat=True)),
+            seed_genres=frozenset(prefs.seed_genres),
+            excluded_artists=excluded,
+            familiarity=prefs.familiarity,
+            explicit_allowed=prefs.explicit_allowed,
+        )
+    return Preferences(
+        seed_artists=frozenset(mix.seed_artists),
+        seed_genres=frozenset(mix.seed_genres),
+        excluded_artists=excluded,
+        familiarity=mix.familiarity,
+        explicit_allowed=mix.explicit_allowed,
+    )
+
+
+def remember_choices(
+    user, *, seed_artists: list[str], seed_genres: list[str], familiarity: float, explicit_allowed: bool
+):
+    """Screen 1's choices become the defaults next time."""
+    prefs = MusicPreferences.for_user(user)
+    prefs.seed_genres = list(seed_genres)
+    prefs.familiarity = familiarity
+    prefs.explicit_allowed = explicit_allowed
+    prefs.save(update_fields=["seed_genres", "familiarity", "explicit_allowed"])
+    prefs.seed_artists.set(prefs.seed_artists.model.objects.filter(name__in=seed_artists))
+
+
+def create_mix(
+    user,
+    plan: WorkoutPlan,
+    *,
+    mix_type: str = MixType.FULL,
+    seed_artists: Iterable[str] = (),
+    seed_genres: Iterable[str] = (),
+    familiarity: float = 0.5,
+    explicit_allowed: bool = True,
+    seed: int | None = None,
+) -> SessionMix:
+    """Generate a mix for the chosen part of a plan and store it. Raises PlanError for an unusable plan."""
+    spec = plan.to_spec().select(mix_type)
+    mix = SessionMix(
+        owner=user,
+        name=f"{plan.name} · {MixType(mix_type).label} · {timezone.localdate():%d %b}",
+        plan=plan,
+        plan_snapshot=spec.to_dict(),
+        mix_type=mix_type,
+        seed=random.randrange(1, 1_000_000) if seed is None else seed,
+        seed_artists=list(seed_artists),
+        seed_genres=list(seed_genres),
+        familiarity=familiarity,
+        explicit_allowed=explicit_allowed,
+        scorer_settings=ScorerConfig.active().as_dict(),
+    )
+    pool = load_pool(user)
+    result = generate(pool, spec, preferences_for(user, mix), Weights.from_dict(mix.scorer_settings), seed=mix.seed)
+    with transaction.atomic():
+        mix.notes = result.notes
+        mix.save()
+        _store_picks(mix, result.picks)
+    return mix
+
+
+def regenerate(mix: SessionMix, *, seed_artists: Iterable[str], seed_genres: Iterable[str]) -> SessionMix:
+    """New seeds, a new take: every unlocked track is chosen again, locked ones stay where they are."""
+    items = list(mix.tracks.select_related("track"))
+    slots = _slots(items)
+    locked = [Locked(section=s, slot=i, key=str(item.track_id)) for s, i, item in slots if item.locked]
+    mix.seed_artists = list(seed_artists)
+    mix.seed_genres = list(seed_genres)
+    mix.seed += 1
+    pool = load_pool(mix.owner)
+    result = generate(
+        pool,
+        mix.plan_spec(),
+        preferences_for(mix.owner, mix),
+        Weights.from_dict(mix.scorer_settings),
+        seed=mix.seed,
+        locked=locked,
+        exclude_keys=_rejected_keys(mix),
+    )
+    with transaction.atomic():
+        mix.notes = result.notes
+        mix.save()
+        mix.tracks.all().delete()
+        _store_picks(mix, result.picks)
+    return mix
+
+
+def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
+    """Replace a track with the next best candidate for its slot; None when nothing else fits."""
+    items = list(mix.tracks.select_related("track"))
+    section, slot = next((s, i) for s, i, other in _slots(items) if other.pk == item.pk)
+    pool = load_pool(mix.owner)
+    pick = replacement(
+        pool,
+        mix.plan_spec(),
+        _section_keys(mix, items),
+        section,
+        slot,
+        preferences_for(mix.owner, mix),
+        Weights.from_dict(mix.scorer_settings),
+        exclude_keys=_rejected_keys(mix) | {str(item.track_id)},
+        seed=mix.seed,
+    )
+    if pick is None:
+        return None
+    with transaction.atomic():
+        _record(mix, item.track_id, Feedback.Kind.SWAPPED)
+        item.track_id = int(pick.key)
+        item.score, item.tempo_factor, item.why = pick.score, pick.tempo_factor, pick.why
+        item.locked = item.liked = False
+        item.save()
+    return MixTrack.objects.select_related("track__features").get(pk=item.pk)
+
+
+def remove_track(mix: SessionMix, item: MixTrack) -> None:
+    with transaction.atomic():
+        _record(mix, item.track_id, Feedback.Kind.REMOVED)
+        item.delete()
+        _renumber(list(mix.tracks.all()))
+
+
+def move_track(mix: SessionMix, item: MixTrack, target: int) -> None:
+    """Move a track to index `target` of the mix; it joins the section of the track it lands next to."""
+    items = list(mix.tracks.all())
+    index = next(i for i, other in enumerate(items) if other.pk == item.pk)
+    if target == index:
+        return
+    moved = items.pop(index)
+    items.insert(target, moved)
+    # Moving down it follows the track it passed; moving up it precedes it.
+    moved.section = items[target - 1].section if target > index else items[target + 1].section
+    _renumber(items)
+
+
+def toggle_lock(mix: SessionMix, item: MixTrack) -> MixTrack:
+    item.locked = not item.locked
+    item.save(update_fields=["locked"])
+    if item.locked:
+        _record(mix, item.track_id, Feedback.Kind.LOCKED)
+    return item
+
+
+def toggle_like(mix: SessionMix, item: MixTrack) -> MixTrack:
+    item.liked = not item.liked
+    with transaction.atomic():
+        item.save(update_fields=["liked"])
+        TrackAffinity.objects.update_or_create(user=mix.owner, track_id=item.track_id, defaults={"liked": item.liked})
+        _record(mix, item.track_id, Feedback.Kind.LIKED if item.liked else Feedback.Kind.UNLIKED)
+    return item
+
+
+def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
+    """The person knows better: the track's tempo is ×2 or ÷2 what the provider said."""
+    features = item.track.features
+    with transaction.atomic():
+        features.correct_tempo(factor)
+        _record(mix, item.track_id, Feedback.Kind.BPM_CORRECTED, value=features.tempo)
+        refresh_explanations(mix)
+    return MixTrack.objects.select_related("track__features").get(pk=item.pk)
+
+
+def refresh_explanations(mix: SessionMix) -> None:
+    """Recompute scores, half/double-time reading and explanations for the mix as it now stands."""
+    items = list(mix.tracks.select_related("track"))
+    pool = load_pool(mix.owner)
+    sections = rescore(
+        pool,
+        mix.plan_spec(),
+        _section_keys(mix, items),
+        preferences_for(mix.owner, mix),
+        Weights.from_dict(mix.scorer_settings),
+    )
+    for item, pick in zip(items, (p for picks in sections for p in picks), strict=True):
+        item.score, item.tempo_factor, item.why = pick.score, pick.tempo_factor, pick.why
+    MixTrack.objects.bulk_update(items, ["score", "tempo_factor", "why"])
+
+
+def _store_picks(mix: SessionMix, picks: list[Pick]) -> None:
+    MixTrack.objects.bulk_create(
+        MixTrack(
+            mix=mix,
+            track_id=int(pick.key),
+            section=pick.section,
+            position=position,
+            locked=pick.locked,
+            score=pick.score,
+            tempo_factor=pick.tempo_factor,
+            why=pick.why,
+        )
+        for position, pick in enumerate(picks)
+    )
+
+
+def _slots(items: list[MixTrack]):
+    """(section, slot within section, item) for the mix's tracks in order."""
+    counters: dict[int, int] = defaultdict(int)
+    for item in items:
+        yield item.section, counters[item.section], item
+        counters[item.section] += 1
+
+
+def _section_keys(mix: SessionMix, items: list[MixTrack]) -> list[list[str]]:
+    keys: list[list[str]] = [[] for _ in PlanSpec.from_dict(mix.plan_snapshot).sections()]
+    for item in items:
+        keys[item.section].append(str(item.track_id))
+    return keys
+
+
+def _rejected_keys(mix: SessionMix) -> frozenset[str]:
+    """Tracks the person took out of this mix: they do not come back into it."""
+    return frozenset(str(pk) for pk in mix.feedback.filter(kind__in=REJECTIONS).values_list("track_id", flat=True))
+
+
+def _record(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> None:
+    Feedback.objects.create(user=mix.owner, track_id=track_id, mix=mix, kind=kind, value=value)
+
+
+def _renumber(items: list[MixTrack]) -> None:
+    for position, item in enumerate(items):
+        item.position = position
+    MixTrack.objects.bulk_update(items, ["position", "section"])

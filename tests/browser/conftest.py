@@ -1,0 +1,50 @@
+"""Playwright in Debian's Chromium against Django's live server."""
+
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo catalog, user, history and plans, as `make demo` loads them."""
+    from music.demo import create_demo_user, load_demo_catalog
+
+    load_demo_catalog()
+    return create_demo_user()
+
+
+@pytest.fixture
+def signed_in(page, live_server, demo):
+    """A page signed in as the demo user, on Screen 1."""
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username or email").fill("demo")
+    page.get_by_label("Password").fill("sessionmix-demo")
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"{live_server.url}/")
+    return page

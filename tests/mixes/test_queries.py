@@ -1,0 +1,41 @@
+"""Screen 2 and a swap cost the same number of queries however long the mix is."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from mixes import services
+from tests.factories import WorkoutPlanFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def mix_of_minutes(user, minutes):
+    plan = WorkoutPlanFactory(owner=user, phases=[("Steady", "steady", minutes * 60, (150, 150), (0.7, 0.7))])
+    return services.create_mix(user, plan, seed=1)
+
+
+def count_queries(action) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return len(queries)
+
+
+def test_preview_queries_do_not_grow_with_the_mix(user_client, user, catalog):
+    """A 10-minute and a 40-minute mix render with the same number of queries."""
+    short, long = mix_of_minutes(user, 10), mix_of_minutes(user, 40)
+    assert long.tracks.count() > 2 * short.tracks.count()
+    assert count_queries(lambda: user_client.get(short.get_absolute_url())) == count_queries(
+        lambda: user_client.get(long.get_absolute_url())
+    )
+
+
+def test_swap_queries_do_not_grow_with_the_mix(user_client, user, catalog):
+    """A swap in a short and in a long mix costs the same number of queries."""
+    short, long = mix_of_minutes(user, 10), mix_of_minutes(user, 40)
+
+    def swap(mix):
+        item = mix.tracks.first()
+        return lambda: user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/", headers={"HX-Request": "true"})
+
+    assert count_queries(swap(short)) == count_queries(swap(long))

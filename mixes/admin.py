@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count, Sum
 
 from mixes.models import Feedback, MixTrack, Phase, ScorerConfig, SessionMix, WorkoutPlan
@@ -82,9 +81,7 @@ class ScorerConfigAdmin(admin.ModelAdmin):
             self.message_user(request, "Select exactly one config to make active.", messages.ERROR)
             return
         config = queryset.get()
-        with transaction.atomic():
-            ScorerConfig.objects.filter(is_active=True).exclude(pk=config.pk).update(is_active=False)
-            ScorerConfig.objects.filter(pk=config.pk).update(is_active=True)
+        config.activate()
         self.message_user(request, f"“{config}” is now the active scorer config.", messages.SUCCESS)
 
 

@@ -182,6 +182,13 @@ class ScorerConfig(models.Model):
         config = cls.objects.filter(is_active=True).first()
         return config or cls.objects.get_or_create(name="Default", defaults={"is_active": True})[0]
 
+    def activate(self) -> None:
+        """Make this the config new mixes use; the one active before steps down."""
+        with transaction.atomic():
+            ScorerConfig.objects.filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
+            ScorerConfig.objects.filter(pk=self.pk).update(is_active=True)
+        self.is_active = True
+
     def as_dict(self) -> dict:
         fields = (*self.WEIGHT_FIELDS, "tempo_tolerance_bpm", "energy_tolerance")
         return {name: getattr(self, name) for name in fields}

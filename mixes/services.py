@@ -141,7 +141,7 @@ def create_mix(
     with transaction.atomic():
         mix.notes = result.notes
         mix.save()
-        _store_picks(mix, result.picks)
+        _write_picks(mix, result.picks)
     return mix
 
 
@@ -163,11 +163,12 @@ def regenerate(mix: SessionMix, *, seed_artists: Iterable[str], seed_genres: Ite
         locked=locked,
         exclude_keys=_rejected_keys(mix),
     )
+    kept = {str(item.track_id): item for item in items if item.locked}
     with transaction.atomic():
         mix.notes = result.notes
         mix.save()
-        mix.tracks.all().delete()
-        _store_picks(mix, result.picks)
+        mix.tracks.filter(locked=False).delete()
+        _write_picks(mix, result.picks, locked_rows=kept)
     return mix
 
 
@@ -261,20 +262,21 @@ def refresh_explanations(mix: SessionMix) -> None:
     MixTrack.objects.bulk_update(items, ["score", "tempo_factor", "why"])
 
 
-def _store_picks(mix: SessionMix, picks: list[Pick]) -> None:
-    MixTrack.objects.bulk_create(
-        MixTrack(
-            mix=mix,
-            track_id=int(pick.key),
-            section=pick.section,
-            position=position,
-            locked=pick.locked,
-            score=pick.score,
-            tempo_factor=pick.tempo_factor,
-            why=pick.why,
-        )
-        for position, pick in enumerate(picks)
-    )
+def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixTrack] | None = None) -> None:
+    """One row per pick, in order. A locked pick reuses its locked row, so the row keeps its identity."""
+    locked_rows = locked_rows or {}
+    new, kept = [], []
+    for position, pick in enumerate(picks):
+        row = locked_rows.get(pick.key) if pick.locked else None
+        if row is None:
+            row = MixTrack(mix=mix, track_id=int(pick.key), locked=pick.locked)
+            new.append(row)
+        else:
+            kept.append(row)
+        row.section, row.position = pick.section, position
+        row.score, row.tempo_factor, row.why = pick.score, pick.tempo_factor, pick.why
+    MixTrack.objects.bulk_create(new)
+    MixTrack.objects.bulk_update(kept, ["section", "position", "score", "tempo_factor", "why"])
 
 
 def _slots(items: list[MixTrack]):

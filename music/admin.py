@@ -206,7 +206,7 @@ class PlayAdmin(admin.ModelAdmin):
 
 @admin.register(TrackAffinity)
 class TrackAffinityAdmin(admin.ModelAdmin):
-    list_display = ["user", "track", "play_count", "skip_count", "removed_count", "liked", "last_played_at"]
+    list_display = ["user", "track", "play_count", "skip_count", "liked", "last_played_at"]
     list_select_related = ["user", "track"]
     list_filter = ["liked"]
     search_fields = ["user__username", "track__title", "track__artist_names"]

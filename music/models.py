@@ -208,7 +208,6 @@ class TrackAffinity(models.Model):
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
     play_count = models.PositiveIntegerField(default=0)
     skip_count = models.PositiveIntegerField(default=0)
-    removed_count = models.PositiveIntegerField(default=0)
     liked = models.BooleanField(default=False)
     last_played_at = models.DateTimeField(null=True, blank=True)
 

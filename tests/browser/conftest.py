@@ -43,7 +43,7 @@ def signed_in(page, live_server, demo):
     """A page signed in as the demo user, on Screen 1."""
     page.set_default_timeout(10_000)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username or email").fill("demo")
+    page.get_by_label("Login").fill("demo")
     page.get_by_label("Password").fill("sessionmix-demo")
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url(f"{live_server.url}/")

@@ -42,7 +42,8 @@ def test_journey_generate_customize_regenerate(signed_in, live_server):
     # Add a seed artist and regenerate.
     seed_field = page.locator("#seed-artists")
     seed_field.fill("Daft Punk")
-    page.get_by_role("button", name="Regenerate unlocked tracks").click()
+    with page.expect_response(re.compile(r"/regenerate/$")):
+        page.get_by_role("button", name="Regenerate unlocked tracks").click()
     expect(page.locator(f"#{locked_id}")).to_be_visible()
     expect(page.locator(f"#{locked_id} .title")).to_contain_text(locked_title)
     mix.refresh_from_db()

@@ -177,7 +177,7 @@ def test_regenerate_keeps_locked_tracks(user_client, mix):
     response = user_client.post(f"/mixes/{mix.pk}/regenerate/", {"seed_genres": ["rock"]}, headers=HTMX)
     assert response.status_code == 200
     kept = MixTrack.objects.get(mix=mix, track_id=keep.track_id)
-    assert kept.locked and kept.section == 1
+    assert kept.pk == keep.pk and kept.locked and kept.section == 1
     assert list(mix.tracks.filter(section=1).order_by("position"))[1] == kept
     mix.refresh_from_db()
     assert mix.seed_genres == ["rock"]

@@ -57,6 +57,7 @@ class Chart:
     energy_target: str
     energy_actual: str
     tempo_ticks: list[tuple[float, str]]
+    energy_ticks: list[tuple[float, str]]
     time_ticks: list[tuple[float, str]]
     left: int = 44
 
@@ -91,6 +92,10 @@ class MixPreview:
     @property
     def delta_s(self) -> float:
         return self.total_s - self.target_s
+
+    @property
+    def on_target(self) -> bool:
+        return abs(self.delta_s) <= ON_TARGET_S * max(1, len(self.sections))
 
     @property
     def track_count(self) -> int:
@@ -156,5 +161,6 @@ def build_chart(plan: PlanSpec, items: list[MixTrack], width: int = 800, panel_h
         energy_target=" ".join(f"{px},{y_energy(energy)}" for px, (_, energy) in zip(target_xs, targets, strict=True)),
         energy_actual=steps_path(1, y_energy),
         tempo_ticks=[(y_tempo(bpm), str(bpm)) for bpm in range(low, high + 1, 20 if high - low > 80 else 10)],
+        energy_ticks=[(y_energy(level), f"{level:g}") for level in (0, 0.5, 1)],
         time_ticks=[(x(m * 60), f"{m}′") for m in range(0, minutes + 1, every)],
     )

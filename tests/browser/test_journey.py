@@ -36,8 +36,8 @@ def test_journey_generate_customize_regenerate(signed_in, live_server):
     locked_row = track_rows(page).nth(2)
     locked_id = locked_row.get_attribute("id")
     locked_title = page.locator(f"#{locked_id} .title").inner_text().splitlines()[0]
-    page.locator(f"#{locked_id}").get_by_role("button", name=re.compile("^Lock")).click()
-    expect(page.locator(f"#{locked_id}").get_by_role("button", name=re.compile("^Unlock"))).to_be_visible()
+    page.locator(f"#{locked_id}").get_by_role("button", name=re.compile("^Lock ")).click()
+    expect(page.locator(f"#{locked_id}").get_by_role("button", name=re.compile("^Unlock "))).to_be_visible()
 
     # Add a seed artist and regenerate.
     seed_field = page.locator("#seed-artists")
@@ -72,7 +72,7 @@ def test_keyboard_can_lock_a_track(signed_in, live_server):
     page.get_by_role("button", name="Generate").click()
     page.wait_for_url(re.compile(r"/mixes/\d+/$"))
     row_id = track_rows(page).first.get_attribute("id")
-    lock = page.locator(f"#{row_id}").get_by_role("button", name=re.compile("^Lock"))
+    lock = page.locator(f"#{row_id}").get_by_role("button", name=re.compile("^Lock "))
     lock.focus()
     page.keyboard.press("Enter")
-    expect(page.locator(f"#{row_id}").get_by_role("button", name=re.compile("^Unlock"))).to_be_visible()
+    expect(page.locator(f"#{row_id}").get_by_role("button", name=re.compile("^Unlock "))).to_be_visible()

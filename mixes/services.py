@@ -58,23 +58,28 @@ def load_pool(user=None) -> Pool:
         "features__valence",
         "features__danceability",
     )
-    return Pool.from_records(
-        TrackRecord(
-            key=str(pk),
-            title=title,
-            artists=tuple(credits.get(pk) or [artist_names]),
-            duration_ms=duration_ms,
-            tempo=tempo,
-            energy=energy,
-            valence=valence,
-            danceability=danceability,
-            genre=genre,
-            explicit=explicit,
-            **dict(zip(("plays", "skips", "liked"), affinity.get(pk, (0, 0, False)), strict=True)),
-            removed=removed.get(pk, 0),
+    records = []
+    for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability in rows:
+        plays, skips, liked = affinity.get(pk, (0, 0, False))
+        records.append(
+            TrackRecord(
+                key=str(pk),
+                title=title,
+                artists=tuple(credits.get(pk) or [artist_names]),
+                duration_ms=duration_ms,
+                tempo=tempo,
+                energy=energy,
+                valence=valence,
+                danceability=danceability,
+                genre=genre,
+                explicit=explicit,
+                plays=plays,
+                skips=skips,
+                liked=liked,
+                removed=removed.get(pk, 0),
+            )
         )
-        for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability in rows
-    )
+    return Pool.from_records(records)
 
 
 def preferences_for(user, mix: SessionMix | None = None) -> Preferences:

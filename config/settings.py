@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.spotify",
     "accounts",
     "music",
     "mixes",
@@ -97,6 +99,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
     "reseed-master-lists": {"task": "mixes.tasks.reseed_master_lists", "schedule": 24 * 3600},
+    "sync-listening-history": {"task": "music.tasks.sync_all_histories", "schedule": 6 * 3600},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -125,6 +128,45 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Spotify. Without SPOTIFY_CLIENT_ID the app talks to the project's Spotify sandbox
+# (`manage.py spotify_sandbox`, started by `make demo` and by the tests) at SPOTIFY_SANDBOX_URL.
+SPOTIFY_CLIENT_ID = os.environ.get("SPOTIFY_CLIENT_ID", "")
+SPOTIFY_CLIENT_SECRET = os.environ.get("SPOTIFY_CLIENT_SECRET", "")
+SPOTIFY_SANDBOX_URL = os.environ.get("SPOTIFY_SANDBOX_URL", "http://127.0.0.1:8888")
+if SPOTIFY_CLIENT_ID:
+    SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
+    SPOTIFY_API_URL = "https://api.spotify.com/v1"
+    RECCOBEATS_API_URL = "https://api.reccobeats.com/v1"
+    DEEZER_API_URL = "https://api.deezer.com"
+else:
+    SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET = "session-mix-sandbox", "sandbox-secret"
+    SPOTIFY_ACCOUNTS_URL = SPOTIFY_SANDBOX_URL
+    SPOTIFY_API_URL = f"{SPOTIFY_SANDBOX_URL}/v1"
+    RECCOBEATS_API_URL = f"{SPOTIFY_SANDBOX_URL}/reccobeats/v1"
+    DEEZER_API_URL = f"{SPOTIFY_SANDBOX_URL}/deezer"
+SPOTIFY_SCOPES = [
+    "user-read-recently-played",
+    "user-top-read",
+    "user-library-read",
+    "playlist-read-private",
+    "playlist-modify-private",
+    "playlist-modify-public",
+]
+
+SOCIALACCOUNT_PROVIDERS = {
+    "spotify": {
+        "provider_class": "accounts.spotify_oauth.provider.SpotifyProvider",
+        "APP": {"client_id": SPOTIFY_CLIENT_ID, "secret": SPOTIFY_CLIENT_SECRET},
+        "SCOPE": SPOTIFY_SCOPES,
+    }
+}
+SOCIALACCOUNT_STORE_TOKENS = True  # encrypted at rest: accounts/crypto.py
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # "Continue with Spotify" is a POST form
+# Comma-separated Fernet keys for the stored tokens, newest first; derived from SECRET_KEY if unset.
+TOKEN_ENCRYPTION_KEYS = os.environ.get("TOKEN_ENCRYPTION_KEYS", "")
+
 # Where the benchmark and the real-data tests find the shared datasets.
 DATASETS_DIR = Path(os.environ.get("DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))
 
@@ -133,4 +175,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # spotipy logs request headers (the bearer token) at DEBUG: never let it.
+    "loggers": {"spotipy": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }

@@ -2,6 +2,9 @@ import os
 
 import pytest
 
+# The Spotify sandbox fixtures (`spotify_sandbox`), for every test directory.
+pytest_plugins = ["tests.fixtures.spotify"]
+
 from config.celery import app as celery_app
 from tests.factories import UserFactory
 

@@ -256,7 +256,9 @@ class SpotifyClient:
     def playlist(self, playlist_id: str) -> dict | None:
         """The playlist, or None when it is gone (the user deleted it)."""
         try:
-            return self._call("GET /playlists/{id}", "playlist", playlist_id, fields="id,name,public,external_urls")
+            return self._call(
+                "GET /playlists/{id}", "playlist", playlist_id, fields="id,name,public,description,external_urls"
+            )
         except NotFound:
             return None
 

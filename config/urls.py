@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("settings/", include("accounts.urls")),
     path("music/", include("music.urls")),
     path("", include("mixes.urls")),
 ]

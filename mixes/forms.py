@@ -197,3 +197,13 @@ class PhaseForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Phase:
         self.instance.duration_s = int(round(float(self.cleaned_data["duration_min"]) * 60))
         return super().save(commit)
+
+
+class SaveToSpotifyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, label="Playlist name", error_messages={"required": "Give the playlist a name."}
+    )
+    description = forms.CharField(max_length=250, required=False, label="Description")
+    visibility = forms.ChoiceField(
+        choices=[("private", "Private"), ("public", "Public")], initial="private", widget=forms.RadioSelect
+    )

@@ -294,3 +294,46 @@ class Feedback(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "feedback"
+
+
+class PlaylistExport(models.Model):
+    """A mix saved to Spotify: one playlist per mix, whatever happens (double clicks, retries, dead workers)."""
+
+    class Status(models.TextChoices):
+        IDLE = "idle", "Not saved"
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Saving"
+        DONE = "done", "Saved"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    mix = models.OneToOneField(SessionMix, on_delete=models.CASCADE, related_name="export")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    public = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    playlist_id = models.CharField(max_length=64, blank=True)
+    playlist_url = models.URLField(blank=True)
+    saved_uris = models.JSONField(default=list, blank=True, help_text="The items as last saved, in order.")
+    unresolved = models.JSONField(default=list, blank=True, help_text="Tracks Spotify could not find.")
+    attempts = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.mix} → {self.playlist_id or 'not saved'}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    def report(self, status: str, message: str = "", progress: int | None = None) -> None:
+        """Write progress where the polling UI reads it, at once (outside any open transaction's fate)."""
+        self.status, self.message = status, message
+        if progress is not None:
+            self.progress = progress
+        PlaylistExport.objects.filter(pk=self.pk).update(
+            status=self.status, message=self.message, progress=self.progress
+        )

@@ -17,10 +17,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
+from accounts.spotify import is_connected, needs_reconnect
 from mixes import services
 from mixes.engine.plan import PlanError, template
-from mixes.forms import BpmForm, GenerateForm, MoveForm, NewPlanForm, PhaseForm, PlanForm, RenameMixForm, SeedsForm
-from mixes.models import MixTrack, Phase, SessionMix, WorkoutPlan
+from mixes.export import request_save
+from mixes.forms import (
+    BpmForm,
+    GenerateForm,
+    MoveForm,
+    NewPlanForm,
+    PhaseForm,
+    PlanForm,
+    RenameMixForm,
+    SaveToSpotifyForm,
+    SeedsForm,
+)
+from mixes.models import MixTrack, Phase, PlaylistExport, SessionMix, WorkoutPlan
 from mixes.preview import build_preview
 from music.demo import ensure_template_plans
 from music.models import MusicPreferences
@@ -104,7 +116,7 @@ def mix_list(request: HttpRequest) -> HttpResponse:
 def mix_detail(request: HttpRequest, mix_id: int) -> HttpResponse:
     """Screen 2: the mix by section, each row editable in place, the chart, Save to Spotify."""
     mix = get_object_or_404(SessionMix.objects.for_user(request.user).with_tracks(), pk=mix_id)
-    return render(request, PREVIEW, _preview_context(mix))
+    return render(request, PREVIEW, {**_preview_context(mix), **_save_context(request, mix)})
 
 
 @login_required
@@ -150,13 +162,57 @@ def mix_regenerate(request: HttpRequest, mix_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def mix_save(request: HttpRequest, mix_id: int) -> HttpResponse:
-    """Save to Spotify. Until Spotify is connected, say so instead."""
+    """Save to Spotify: queue the save (once) and answer with the progress panel."""
     mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
-    notice = "Spotify is not connected yet, so this mix can’t be saved there. Connecting Spotify comes next."
+    form = SaveToSpotifyForm(request.POST)
+    if not is_connected(request.user):
+        return _respond_save(request, mix, form, status=409)
+    if not form.is_valid():
+        return _respond_save(request, mix, form, status=422)
+    data = form.cleaned_data
+    export, queued = request_save(
+        mix, name=data["name"], description=data["description"], public=data["visibility"] == "public"
+    )
+    if not queued:
+        messages.info(request, "This mix is already being saved.")
+    return _respond_save(request, mix, form)
+
+
+@login_required
+@require_GET
+def mix_save_status(request: HttpRequest, mix_id: int) -> HttpResponse:
+    """The save panel as it stands; the progress bar polls it while a save runs."""
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    return render(request, f"{PREVIEW}#save-panel", _save_context(request, mix))
+
+
+def _save_context(request: HttpRequest, mix: SessionMix, form: SaveToSpotifyForm | None = None) -> dict:
+    export = PlaylistExport.objects.filter(mix=mix).first()
+    if form is None:
+        initial = {
+            "name": export.name if export else mix.name,
+            "visibility": "public" if export and export.public else "private",
+        }
+        form = SaveToSpotifyForm(initial={**initial, "description": export.description if export else ""})
+    return {
+        "mix": mix,
+        "export": export,
+        "save_form": form,
+        "spotify_connected": is_connected(request.user),
+        "spotify_reconnect": needs_reconnect(request.user),
+    }
+
+
+def _respond_save(request: HttpRequest, mix: SessionMix, form: SaveToSpotifyForm, status: int = 200) -> HttpResponse:
     if request.htmx:
-        return render(request, f"{PREVIEW}#save-panel", {"mix": mix, "save_notice": notice})
-    messages.info(request, notice)
-    return redirect(mix)
+        context = _save_context(request, mix, form if status == 422 else None)
+        return render(request, f"{PREVIEW}#save-panel", context, status=status)
+    if status == 409:
+        messages.error(request, "Connect Spotify first, then save.")
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect(mix.get_absolute_url() + "#save-panel")
 
 
 # Track actions on Screen 2 ---------------------------------------------------------------

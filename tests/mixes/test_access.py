@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 def mix_urls(mix, item):
     base = f"/mixes/{mix.pk}"
-    return [("get", f"{base}/")] + [
+    return [("get", f"{base}/"), ("get", f"{base}/save/status/")] + [
         ("post", path)
         for path in (
             f"{base}/delete/",

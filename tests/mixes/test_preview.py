@@ -210,10 +210,10 @@ def test_rename_blank_is_refused(user_client, mix):
     assert "errorlist" in response.text
 
 
-def test_save_to_spotify_explains_it_is_not_connected(user_client, mix):
-    """Until Spotify is connected, Save explains why nothing was saved."""
-    response = user_client.post(f"/mixes/{mix.pk}/save/", headers=HTMX)
-    assert "Spotify is not connected" in response.text
+def test_preview_offers_to_connect_spotify(user_client, mix):
+    """Without a Spotify connection the save panel offers to connect."""
+    response = user_client.get(mix.get_absolute_url())
+    assert "Connect Spotify to save this mix" in response.text
 
 
 def test_mix_list_and_delete(user_client, mix):

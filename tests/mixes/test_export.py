@@ -1,0 +1,238 @@
+"""Save to Spotify: one playlist per mix, in order, exactly once, through every fault."""
+
+import math
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from allauth.socialaccount.models import SocialAccount, SocialToken
+from django.utils import timezone
+
+from accounts.spotify import SpotifyClient, SpotifyUnavailable
+from mixes.export import marker, request_save, save_playlist
+from mixes.models import MixTrack, PlaylistExport, SessionMix
+from mixes.tasks import save_playlist_task
+from music.models import Track
+from tests.factories import ArtistFactory, SessionMixFactory, TrackFactory
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def connected(user, spotify_sandbox):
+    """The user linked to the sandbox's demo account, with a live token."""
+    issued = spotify_sandbox.issue_token()
+    account = SocialAccount.objects.create(user=user, provider="spotify", uid="sandbox-demo", extra_data={})
+    SocialToken.objects.create(
+        account=account,
+        token=issued["access_token"],
+        token_secret=issued["refresh_token"],
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    return user
+
+
+def sandbox_mix(owner, sandbox, count: int) -> SessionMix:
+    """A mix of `count` tracks the sandbox knows, in a known order."""
+    mix = SessionMixFactory(owner=owner)
+    artist = ArtistFactory()
+    rows = []
+    for position, song in enumerate(sandbox.catalog[:count]):
+        track = TrackFactory(spotify_id=song["id"], title=song["name"], artist=artist)
+        rows.append(MixTrack(mix=mix, track=track, section=0, position=position))
+    MixTrack.objects.bulk_create(rows)
+    return mix
+
+
+def uris(mix: SessionMix) -> list[str]:
+    return [f"spotify:track:{t.track.spotify_id}" for t in mix.tracks.select_related("track").order_by("position")]
+
+
+def save(mix: SessionMix, public: bool = False) -> PlaylistExport:
+    export, _ = PlaylistExport.objects.update_or_create(
+        mix=mix, defaults={"name": "Tempo Tuesday", "public": public, "status": "queued"}
+    )
+    return save_playlist(export)
+
+
+def demo_playlists(sandbox):
+    return [p for p in sandbox.playlists("sandbox-demo") if not p["deleted"] and p["name"] == "Tempo Tuesday"]
+
+
+def test_save_creates_one_private_playlist_in_order(connected, spotify_sandbox):
+    """A save makes exactly one private playlist holding the mix's tracks in order."""
+    mix = sandbox_mix(connected, spotify_sandbox, 12)
+    export = save(mix)
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["public"] is False
+    assert playlist["items"] == uris(mix)
+    assert export.status == "done" and export.playlist_url
+    mix.refresh_from_db()
+    assert mix.status == "saved"
+
+
+def test_save_costs_one_create_and_one_add_per_hundred(connected, spotify_sandbox):
+    """250 tracks: one create and ceil(250/100) = 3 add-items calls, nothing else that writes."""
+    mix = sandbox_mix(connected, spotify_sandbox, 250)
+    save(mix)
+    assert spotify_sandbox.count("POST", "/v1/me/playlists") == 1
+    assert spotify_sandbox.count("POST", "/v1/playlists/*/items") == math.ceil(250 / 100)
+    assert spotify_sandbox.count("PUT", "/v1/playlists/*/items") == 0
+    assert demo_playlists(spotify_sandbox)[0]["items"] == uris(mix)
+
+
+def test_public_save_makes_a_public_playlist(connected, spotify_sandbox):
+    """Choosing public makes the playlist public."""
+    save(sandbox_mix(connected, spotify_sandbox, 3), public=True)
+    assert demo_playlists(spotify_sandbox)[0]["public"] is True
+
+
+def test_task_run_twice_keeps_one_playlist(connected, spotify_sandbox):
+    """Running the save twice (a redelivered task) leaves one playlist with each track once."""
+    mix = sandbox_mix(connected, spotify_sandbox, 20)
+    save(mix)
+    save(mix)
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix)
+
+
+def test_resave_after_removing_a_track_updates_the_same_playlist(connected, spotify_sandbox):
+    """Re-saving an edited mix replaces the items of the same playlist."""
+    mix = sandbox_mix(connected, spotify_sandbox, 10)
+    save(mix)
+    mix.tracks.order_by("position")[3].delete()
+    save(mix)
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix) and len(playlist["items"]) == 9
+
+
+def test_deleted_playlist_is_made_again(connected, spotify_sandbox):
+    """If the user deleted the playlist in Spotify, the next save makes a new one."""
+    mix = sandbox_mix(connected, spotify_sandbox, 5)
+    first = save(mix).playlist_id
+    spotify_sandbox.delete_playlist(first)
+    second = save(mix).playlist_id
+    assert second != first
+    assert [p["id"] for p in demo_playlists(spotify_sandbox)] == [second]
+
+
+def test_server_error_on_second_add_loses_nothing_and_duplicates_nothing(connected, spotify_sandbox):
+    """A 500 on the second add-items call fails that run; the retry completes the same playlist exactly."""
+    mix = sandbox_mix(connected, spotify_sandbox, 150)
+    spotify_sandbox.fault(path="/v1/playlists/*/items", method="POST", status=500, skip=1, times=1)
+    with pytest.raises(SpotifyUnavailable):
+        save(mix)
+    save(mix)
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix)
+
+
+def test_lost_playlist_id_is_found_by_marker(connected, spotify_sandbox):
+    """A worker that died after creating the playlist but before storing its id: the retry adopts it."""
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    SpotifyClient.for_user(connected).create_playlist("Tempo Tuesday", marker(mix), public=False)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="running", attempts=1)
+    save_playlist(export)
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix)
+
+
+def test_rate_limit_reschedules_with_retry_after(connected, spotify_sandbox):
+    """A 429 makes the task reschedule itself with Spotify's Retry-After, saying so to the user."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="queued")
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=429, retry_after=17, times=1)
+    retry_patch = mock.patch.object(save_playlist_task, "retry", side_effect=RuntimeError("retry"))
+    with retry_patch as retry, pytest.raises(RuntimeError):
+        save_playlist_task.run(export.pk)
+    assert retry.call_args.kwargs["countdown"] == 17
+    export.refresh_from_db()
+    assert export.message == "Spotify is rate-limiting us, retrying in 17 s."
+    assert demo_playlists(spotify_sandbox) == []
+
+
+def test_quota_exceeded_is_reported_as_such(connected, spotify_sandbox):
+    """QUOTA_EXCEEDED fails the save with that reason instead of retrying."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="queued")
+    body = {"error": {"status": 429, "reason": "QUOTA_EXCEEDED"}}
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=429, retry_after=3600, body=body, times=1)
+    save_playlist_task.run(export.pk)
+    export.refresh_from_db()
+    assert export.status == "failed" and "quota" in export.message
+
+
+def test_revoked_refresh_token_asks_to_reconnect_and_keeps_the_mix(connected, spotify_sandbox, user_client):
+    """An expired access token whose refresh was revoked: the save fails asking to reconnect; the mix stays."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="queued")
+    SocialToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    spotify_sandbox.revoke_refresh_tokens()
+    save_playlist_task.run(export.pk)
+    export.refresh_from_db()
+    assert export.status == "failed" and "Reconnect Spotify" in export.message
+    assert mix.tracks.count() == 3
+    assert "Reconnect Spotify" in user_client.get(mix.get_absolute_url()).text
+
+
+def test_expired_access_token_is_refreshed_before_saving(connected, spotify_sandbox):
+    """An access token past its expiry is refreshed, and the save goes through."""
+    SocialToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    spotify_sandbox.expire_access_tokens()
+    assert save(sandbox_mix(connected, spotify_sandbox, 2)).status == "done"
+
+
+def test_double_click_queues_one_save(connected, spotify_sandbox, django_capture_on_commit_callbacks):
+    """A second Save while the first is queued queues nothing more."""
+    mix = sandbox_mix(connected, spotify_sandbox, 2)
+    with django_capture_on_commit_callbacks() as callbacks:
+        _, first = request_save(mix, name="A", description="", public=False)
+        _, second = request_save(mix, name="A", description="", public=False)
+    assert (first, second) == (True, False)
+    assert len(callbacks) == 1
+
+
+def test_save_view_htmx_shows_the_link(connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks):
+    """Saving through Screen 2 answers with the panel: done, and a link to the playlist."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(f"/mixes/{mix.pk}/save/", {"name": "Tempo Tuesday", "visibility": "private"}, headers=HTMX)
+    response = user_client.get(f"/mixes/{mix.pk}/save/status/", headers=HTMX)
+    assert "Open “Tempo Tuesday” in Spotify" in response.text
+    assert "every 1s" not in response.text
+    assert len(demo_playlists(spotify_sandbox)) == 1
+
+
+def test_status_polls_while_saving(connected, user_client):
+    """While a save runs, the panel shows the progress and asks for itself again every second."""
+    mix = SessionMixFactory(owner=connected)
+    PlaylistExport.objects.create(mix=mix, name="x", status="running", progress=40, message="Adding tracks")
+    response = user_client.get(f"/mixes/{mix.pk}/save/status/", headers=HTMX)
+    assert 'hx-trigger="every 1s"' in response.text and 'value="40"' in response.text
+
+
+def test_save_without_spotify_offers_to_connect(user_client, user):
+    """Without a Spotify connection, Save answers 409 with a Connect Spotify button."""
+    mix = SessionMixFactory(owner=user)
+    response = user_client.post(f"/mixes/{mix.pk}/save/", {"name": "x", "visibility": "private"}, headers=HTMX)
+    assert response.status_code == 409 and "Connect Spotify" in response.text
+
+
+def test_save_with_blank_name_is_refused(connected, user_client):
+    """A blank playlist name is an error next to the field; nothing is queued."""
+    mix = SessionMixFactory(owner=connected)
+    response = user_client.post(f"/mixes/{mix.pk}/save/", {"name": " ", "visibility": "private"}, headers=HTMX)
+    assert response.status_code == 422 and "Give the playlist a name." in response.text
+    assert not PlaylistExport.objects.exists()
+
+
+def test_demo_tracks_are_resolved_by_search(connected, spotify_sandbox):
+    """Catalog tracks without a Spotify id are found by search before saving; the ids are kept."""
+    song = spotify_sandbox.catalog[0]
+    track = TrackFactory(spotify_id=None, title=song["name"], artist=ArtistFactory(name=song["artists"][0]))
+    mix = SessionMixFactory(owner=connected)
+    MixTrack.objects.create(mix=mix, track=track, section=0, position=0)
+    save(mix)
+    assert Track.objects.get(pk=track.pk).spotify_id == song["id"]
+    assert demo_playlists(spotify_sandbox)[0]["items"] == [song["uri"]]

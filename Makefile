@@ -6,6 +6,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+SANDBOX_PORT ?= 8888
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: install demo test test-fast lint format bench
@@ -25,14 +26,21 @@ install: $(VENV)/.installed
 $(CHROMIUM):
 	apt-get update && apt-get install -y chromium
 
+# Without SPOTIFY_CLIENT_ID the app talks to the Spotify sandbox, started here beside it.
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo
-	@echo "  Session Mix is running at http://127.0.0.1:$(PORT)/"
-	@echo "  Sign in as  demo  with password  sessionmix-demo"
+	@echo "  Session Mix is running at http://127.0.0.1:$(PORT)/  (use 127.0.0.1, not localhost: Spotify's rule)"
+	@echo "  Sign in as  demo  with password  sessionmix-demo,  or Continue with Spotify (the sandbox)"
 	@echo
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@if [ -z "$$SPOTIFY_CLIENT_ID" ]; then \
+		$(BIN)/python manage.py spotify_sandbox --port $(SANDBOX_PORT) & sandbox=$$!; \
+		trap "kill $$sandbox 2>/dev/null" EXIT INT TERM; \
+		SPOTIFY_SANDBOX_URL=http://127.0.0.1:$(SANDBOX_PORT) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	else \
+		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
+	fi
 
 test: install $(CHROMIUM)
 	$(BIN)/pytest

@@ -1,8 +1,11 @@
 """The catalog, Master Lists, preferences and listening history."""
 
+from datetime import timedelta
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Artist(models.Model):
@@ -51,6 +54,9 @@ class Track(models.Model):
     song_key = models.CharField(
         max_length=600, db_index=True, help_text="Normalized title and main artist: the same song under another id."
     )
+    spotify_search_failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a Spotify search found no match; not searched again unless asked."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = TrackQuerySet.as_manager()
@@ -96,6 +102,9 @@ class AudioFeatures(models.Model):
     valence = models.FloatField(null=True, blank=True)
     danceability = models.FloatField(null=True, blank=True)
     sources = models.JSONField(default=dict, blank=True)
+    asked = models.JSONField(
+        default=list, blank=True, help_text="Providers already asked for this track: each is asked once, ever."
+    )
 
     class Meta:
         verbose_name_plural = "audio features"
@@ -210,6 +219,12 @@ class TrackAffinity(models.Model):
     skip_count = models.PositiveIntegerField(default=0)
     liked = models.BooleanField(default=False)
     last_played_at = models.DateTimeField(null=True, blank=True)
+    saved = models.BooleanField(default=False, help_text="In the user's Liked Songs on Spotify.")
+    top_rank = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Best position (1 = first) among the user's Spotify top tracks."
+    )
+    top_ranges = models.JSONField(default=list, blank=True, help_text="short_term, medium_term, long_term.")
+    in_playlists = models.BooleanField(default=False, help_text="In one of the user's own Spotify playlists.")
 
     objects = TrackAffinityQuerySet.as_manager()
 
@@ -238,3 +253,129 @@ class TrackAffinity(models.Model):
             update_fields=["play_count", "skip_count", "last_played_at"],
         )
         return len(rows)
+
+
+class SpotifySync(models.Model):
+    """Where a user's listening-history sync from Spotify stands (the UI polls it) and where it resumes."""
+
+    class Status(models.TextChoices):
+        IDLE = "idle", "Not synced yet"
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Syncing"
+        WAITING = "waiting", "Waiting to retry"
+        DONE = "done", "Synced"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
+    # A run that has not moved for this long is presumed dead: another may be queued.
+    STALE_AFTER = timedelta(minutes=15)
+    # An unfinished run older than this starts over instead of resuming.
+    RESUME_WITHIN = timedelta(days=1)
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spotify_sync")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    message = models.CharField(max_length=300, blank=True)
+    include_playlists = models.BooleanField(
+        default=False, help_text="Also learn from the tracks of the user's own playlists."
+    )
+    recent_cursor = models.BigIntegerField(
+        null=True, blank=True, help_text="Recently played is read from here (ms since the epoch) next time."
+    )
+    steps_done = models.JSONField(default=list, blank=True, help_text="Steps of the unfinished run already done.")
+    plays_added = models.PositiveIntegerField(default=0)
+    top_tracks = models.PositiveIntegerField(default=0)
+    saved_tracks = models.PositiveIntegerField(default=0)
+    playlist_tracks = models.PositiveIntegerField(default=0)
+    tracks_added = models.PositiveIntegerField(default=0, help_text="Catalog tracks created by the run.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Spotify sync"
+
+    def __str__(self) -> str:
+        return f"Spotify sync of {self.user}: {self.get_status_display()}"
+
+    @classmethod
+    def for_user(cls, user) -> "SpotifySync":
+        sync, _ = cls.objects.get_or_create(user=user)
+        return sync
+
+    @property
+    def is_active(self) -> bool:
+        """Queued, running or waiting to retry: the UI keeps polling."""
+        return self.status in self.ACTIVE
+
+    @classmethod
+    def request(cls, user) -> bool:
+        """Mark a sync as queued; False when one is already under way, so a double click queues one."""
+        with transaction.atomic():
+            sync, _ = cls.objects.select_for_update().get_or_create(user=user)
+            if sync.is_active and sync.updated_at > timezone.now() - cls.STALE_AFTER:
+                return False
+            sync.status, sync.progress, sync.message = cls.Status.QUEUED, 0, "Waiting to start…"
+            sync.save(update_fields=["status", "progress", "message", "updated_at"])
+        return True
+
+    def begin(self) -> bool:
+        """Start a run, or resume the unfinished one (its finished steps are skipped); True when resuming."""
+        resume = (
+            self.status in (*self.ACTIVE, self.Status.FAILED)
+            and bool(self.steps_done)
+            and self.started_at is not None
+            and self.started_at > timezone.now() - self.RESUME_WITHIN
+        )
+        if not resume:
+            self.steps_done = []
+            self.plays_added = self.top_tracks = self.saved_tracks = self.playlist_tracks = self.tracks_added = 0
+            self.started_at = timezone.now()
+        self.status, self.finished_at = self.Status.RUNNING, None
+        self.save()
+        return resume
+
+    def report(self, progress: int, message: str, status: str | None = None) -> None:
+        """Progress the UI can poll; saved at once, outside any transaction of the run."""
+        self.progress, self.message = max(0, min(100, progress)), message[:300]
+        self.status = status or self.status
+        self.save(update_fields=["progress", "message", "status", "updated_at"])
+
+    def finish(self) -> None:
+        self.status, self.progress, self.finished_at, self.steps_done = self.Status.DONE, 100, timezone.now(), []
+        self.message = self.summary
+        self.save()
+
+    def fail(self, message: str) -> None:
+        """Stop here; what earlier steps wrote stays, and the next run resumes after them."""
+        self.status, self.finished_at, self.message = self.Status.FAILED, timezone.now(), message[:300]
+        self.save(update_fields=["status", "finished_at", "message", "updated_at"])
+
+    @property
+    def summary(self) -> str:
+        """What the last finished run brought in, in words."""
+        parts = [f"{self.plays_added} new play{'s' if self.plays_added != 1 else ''}"]
+        parts.append(f"{self.top_tracks} top track{'s' if self.top_tracks != 1 else ''}")
+        parts.append(f"{self.saved_tracks} saved track{'s' if self.saved_tracks != 1 else ''}")
+        if self.include_playlists:
+            parts.append(f"{self.playlist_tracks} track{'s' if self.playlist_tracks != 1 else ''} from your playlists")
+        return "Synced " + ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+
+
+class ProviderState(models.Model):
+    """A provider or endpoint that told us it is closed to this app (Spotify's audio-features answers 403)."""
+
+    name = models.CharField(max_length=60, unique=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'closed' if self.closed_at else 'open'}"
+
+    @classmethod
+    def is_closed(cls, name: str) -> bool:
+        return cls.objects.filter(name=name, closed_at__isnull=False).exists()
+
+    @classmethod
+    def close(cls, name: str, reason: str) -> None:
+        cls.objects.update_or_create(name=name, defaults={"closed_at": timezone.now(), "reason": reason[:300]})

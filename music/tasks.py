@@ -1,0 +1,99 @@
+"""Celery tasks: thin adapters over music.history and music.features; retries live here.
+
+A rate limit reschedules the sync with Spotify's Retry-After as the countdown, never sleeping in a
+worker; QUOTA_EXCEEDED and a revoked token fail at once (retrying would not help). When tasks run
+eagerly (no broker: the embedded demo), nothing could wait for the countdown, so a rate limit ends
+the run and says when to try again instead of retrying in a tight loop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from accounts.spotify import RateLimited, ReconnectSpotify, SpotifyError, SpotifyUnavailable, is_connected
+from music.features import fill_features
+from music.history import history_track_ids, sync_history
+from music.models import SpotifySync
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+BACKOFF_S = (30, 60, 120, 300, 600, 900)  # when Spotify is down (5xx, timeouts)
+STAGGER_S = 20  # beat spreads the users' syncs out, so they do not share one rate-limit window
+
+
+def enqueue_sync(user) -> bool:
+    """Queue a sync of the user's history once the current transaction commits; False if one is under way."""
+    if not is_connected(user) or not SpotifySync.request(user):
+        return False
+    user_id = user.pk
+    transaction.on_commit(lambda: sync_history_task.delay(user_id))
+    return True
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, time_limit=20 * 60)
+def sync_history_task(self, user_id: int) -> None:
+    """Sync one user's listening history; then fill the audio features of their tracks."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    try:
+        sync_history(user)
+    except RateLimited as error:
+        if error.quota_exceeded:
+            return  # sync_history recorded Spotify's words; a retry soon would meet the same answer
+        _retry(self, user, error.retry_after, f"Spotify is rate-limiting us, retrying in {error.retry_after} s")
+        return
+    except SpotifyUnavailable:
+        delay = BACKOFF_S[min(self.request.retries, len(BACKOFF_S) - 1)]
+        _retry(self, user, delay, f"Spotify is not answering, retrying in {delay} s")
+        return
+    except ReconnectSpotify:
+        SpotifySync.for_user(user).fail("Reconnect Spotify: Spotify no longer accepts our access.")
+        return
+    except SpotifyError as error:
+        log.warning("History sync of user %s failed: %s", user_id, error)
+        return
+    track_ids = history_track_ids(user)
+    transaction.on_commit(lambda: fill_features_task.delay(track_ids, user_id))
+
+
+def _retry(task, user, countdown: int, message: str) -> None:
+    """Reschedule the sync in `countdown` seconds, saying so; give up after MAX_RETRIES."""
+    state = SpotifySync.for_user(user)
+    if task.request.is_eager:
+        state.fail(f"{message.split(',')[0]}; try again in {countdown} s.")
+        return
+    if task.request.retries >= task.max_retries:
+        state.fail(f"{message.split(',')[0]}; gave up for now. Try again later.")
+        return
+    state.report(state.progress, message, status=SpotifySync.Status.WAITING)
+    raise task.retry(countdown=countdown)
+
+
+@shared_task
+def sync_all_histories() -> int:
+    """Celery beat: queue a sync for every user connected to Spotify; return how many were queued."""
+    users = get_user_model().objects.filter(
+        is_active=True, socialaccount__provider="spotify", socialaccount__socialtoken__isnull=False
+    )
+    queued = 0
+    for user in users.distinct().order_by("pk"):
+        if SpotifySync.request(user):
+            sync_history_task.apply_async((user.pk,), countdown=queued * STAGGER_S)
+            queued += 1
+    return queued
+
+
+@shared_task(acks_late=True, time_limit=30 * 60)
+def fill_features_task(track_ids: list[int] | None = None, user_id: int | None = None) -> dict:
+    """Fill missing audio features of these tracks (all if None), lending the user's Spotify connection."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    report = fill_features(track_ids, user=user)
+    for stop in report.stopped:
+        log.info("Audio features: %s", stop)
+    return {"tracks": report.tracks, "filled": dict(report.filled), "calls": dict(report.calls)}

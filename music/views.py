@@ -1,9 +1,27 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The catalog's small endpoints and "My music": the Spotify sync, its progress, the streaming-history upload.
 
-from music.models import Artist
+Everything is the signed-in person's own: their sync state, their counts, their plays.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts.spotify import is_connected, needs_reconnect
+from music.features import tracks_without_tempo
+from music.forms import StreamingHistoryForm, SyncSettingsForm
+from music.history import history_track_ids, library_counts
+from music.models import Artist, SpotifySync, Track
+from music.streaming_history import HistoryFileError, import_streaming_history
+from music.tasks import enqueue_sync, fill_features_task
+
+LIBRARY = "music/library.html"
+SYNC_STATUS = "music/_sync_status.html"
 
 
 @login_required
@@ -16,3 +34,107 @@ def artist_options(request: HttpRequest) -> HttpResponse:
     prefix = "".join(f"{name.strip()}, " for name in before if name.strip())
     artists = Artist.objects.filter(name__icontains=query).order_by("name")[:20] if len(query) >= 2 else []
     return render(request, "music/_artist_options.html", {"artists": artists, "prefix": prefix})
+
+
+# My music ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def library(request: HttpRequest) -> HttpResponse:
+    """My music: the Spotify connection and sync, what the history holds, the streaming-history upload."""
+    context = _library_context(request, upload_form=StreamingHistoryForm())
+    if request.htmx and request.htmx.target == "library-counts":
+        return render(request, f"{LIBRARY}#counts", context)
+    return render(request, LIBRARY, context)
+
+
+def _library_context(request: HttpRequest, **extra) -> dict:
+    user = request.user
+    sync = SpotifySync.objects.filter(user=user).first()
+    mine = Track.objects.filter(pk__in=history_track_ids(user))
+    return {
+        **_status_context(request),
+        "counts": library_counts(user),
+        "my_without_tempo": tracks_without_tempo(mine),
+        "catalog_tracks": Track.objects.count(),
+        "catalog_without_tempo": tracks_without_tempo(Track.objects.all()),
+        "settings_form": SyncSettingsForm(instance=sync or SpotifySync(user=user)),
+        **extra,
+    }
+
+
+def _status_context(request: HttpRequest) -> dict:
+    return {
+        "sync": SpotifySync.objects.filter(user=request.user).first(),
+        "connected": is_connected(request.user),
+        "needs_reconnect": needs_reconnect(request.user),
+    }
+
+
+def _status_response(request: HttpRequest) -> HttpResponse:
+    """The sync-status fragment; a finished sync tells the page (event `music-synced`) to refresh its counts."""
+    context = _status_context(request)
+    response = render(request, SYNC_STATUS, context)
+    if context["sync"] is not None and context["sync"].status == SpotifySync.Status.DONE:
+        trigger_client_event(response, "music-synced")
+    return response
+
+
+@login_required
+@require_POST
+def sync(request: HttpRequest) -> HttpResponse:
+    """Refresh my music: queue a sync (one at a time) and answer with the polling progress fragment."""
+    queued = enqueue_sync(request.user)
+    if request.htmx:
+        return _status_response(request)
+    if not queued and not is_connected(request.user):
+        messages.error(request, "Connect Spotify first, then refresh your music.")
+    return redirect(_next_url(request) or "music:library")
+
+
+@login_required
+@require_GET
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """The progress fragment, polled every second while a sync is under way."""
+    if not request.htmx:
+        return redirect("music:library")
+    return _status_response(request)
+
+
+@login_required
+@require_POST
+def sync_settings(request: HttpRequest) -> HttpResponse:
+    """Whether the user's own playlists count as history."""
+    form = SyncSettingsForm(request.POST, instance=SpotifySync.for_user(request.user))
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Saved. The next sync uses it.")
+    return redirect("music:library")
+
+
+@login_required
+@require_POST
+def upload_history(request: HttpRequest) -> HttpResponse:
+    """Import Spotify's streaming-history export; a bad file is named next to the field and changes nothing."""
+    form = StreamingHistoryForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            report = import_streaming_history(request.user, form.cleaned_data["files"])
+        except HistoryFileError as error:
+            form.add_error("files", str(error))
+        else:
+            if report.new_track_ids:
+                new_ids, user_id = report.new_track_ids, request.user.pk
+                transaction.on_commit(lambda: fill_features_task.delay(new_ids, user_id))
+            messages.success(request, report.message())
+            return redirect("music:library")
+    return render(request, LIBRARY, _library_context(request, upload_form=form), status=422)
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    """Where to go back to after a plain POST: a `next` on this site only."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None

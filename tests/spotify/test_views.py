@@ -1,0 +1,262 @@
+"""My music: "Refresh my music" and its polling progress, the library page, the streaming-history upload."""
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from music.models import Play, SpotifySync
+from tests.factories import ArtistFactory, TrackFactory
+from tests.spotify.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+POLL = 'hx-trigger="every 1s"'
+
+
+@pytest.fixture
+def song(db):
+    return TrackFactory(title="Blinding Lights", artist=ArtistFactory(name="The Weeknd"), spotify_id=None)
+
+
+def history_file(name: str, rows) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, json.dumps(rows).encode(), content_type="application/json")
+
+
+def basic_rows(count: int = 2) -> list[dict]:
+    return [
+        {
+            "endTime": f"2024-01-31 18:{m:02d}",
+            "artistName": "The Weeknd",
+            "trackName": "Blinding Lights",
+            "msPlayed": 200_000,
+        }
+        for m in range(count)
+    ]
+
+
+# Refresh and progress -------------------------------------------------------------------------------
+
+
+def test_refresh_answers_with_the_polling_progress_fragment(connected_client, connected_user):
+    """An htmx POST queues the sync and returns the status fragment that polls every second."""
+    response = connected_client.post(reverse("music:sync"), headers=HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="spotify-sync"' in html and POLL in html
+    assert reverse("music:sync_status") in html
+    assert "<html" not in html
+    assert SpotifySync.objects.get(user=connected_user).status == "queued"
+
+
+def test_refresh_runs_the_sync_once_the_request_commits(
+    connected_client, connected_user, django_capture_on_commit_callbacks
+):
+    """The sync is queued on commit; with tasks running eagerly it then runs to the end."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        connected_client.post(reverse("music:sync"), headers=HTMX)
+
+    assert len(callbacks) >= 1
+    sync = SpotifySync.objects.get(user=connected_user)
+    assert (sync.status, sync.plays_added) == ("done", 150)
+
+
+def test_status_polls_while_running_and_shows_percent_and_message(connected_client, connected_user):
+    """A running sync: progress bar, percent and message, and the fragment asks again in a second."""
+    SpotifySync.objects.create(user=connected_user, status="running", progress=42, message="Reading your saved tracks…")
+
+    response = connected_client.get(reverse("music:sync_status"), headers=HTMX)
+
+    html = response.content.decode()
+    assert POLL in html
+    assert 'value="42"' in html and "42% · Reading your saved tracks…" in html
+
+
+def test_status_stops_polling_when_done_and_tells_the_page(connected_client, connected_user):
+    """A finished sync: the summary, no polling trigger, and a `music-synced` event for the counts."""
+    SpotifySync.objects.create(user=connected_user, status="done", plays_added=3, top_tracks=2, saved_tracks=1)
+
+    response = connected_client.get(reverse("music:sync_status"), headers=HTMX)
+
+    html = response.content.decode()
+    assert POLL not in html
+    assert "Synced 3 new plays, 2 top tracks and 1 saved track." in html
+    assert "music-synced" in json.loads(response.headers["HX-Trigger"])
+
+
+def test_status_of_a_failed_sync_says_why_and_stops_polling(connected_client, connected_user):
+    """A failed sync shows its message (e.g. the rate limit) and stops polling."""
+    SpotifySync.objects.create(
+        user=connected_user, status="failed", message="Spotify is rate-limiting us; try again in 20 s."
+    )
+
+    html = connected_client.get(reverse("music:sync_status"), headers=HTMX).content.decode()
+
+    assert "Spotify is rate-limiting us; try again in 20 s." in html
+    assert POLL not in html
+
+
+def test_another_users_sync_is_never_shown(connected_client, other_user):
+    """Status is read from the signed-in user only."""
+    SpotifySync.objects.create(user=other_user, status="running", progress=77, message="Someone else's sync")
+
+    html = connected_client.get(reverse("music:sync_status"), headers=HTMX).content.decode()
+
+    assert "Someone else" not in html and "77%" not in html
+    assert POLL not in html
+
+
+def test_refresh_without_htmx_redirects_back_to_a_safe_next(connected_client):
+    """A plain POST goes back to `next` on this site; anything else goes to My music."""
+    back = connected_client.post(reverse("music:sync"), {"next": "/plans/"})
+    away = connected_client.post(reverse("music:sync"), {"next": "https://evil.example/"})
+
+    assert back.url == "/plans/"
+    assert away.url == reverse("music:library")
+
+
+def test_status_without_htmx_is_the_library_page(connected_client):
+    """The polled URL works without htmx: it leads to My music."""
+    response = connected_client.get(reverse("music:sync_status"))
+
+    assert response.url == reverse("music:library")
+
+
+def test_refresh_when_not_connected_offers_to_connect(user_client, user):
+    """No Spotify connection: nothing is queued, and the fragment offers to connect."""
+    html = user_client.post(reverse("music:sync"), headers=HTMX).content.decode()
+
+    assert "Connect Spotify" in html
+    assert not SpotifySync.objects.filter(user=user).exists()
+
+
+def test_the_sync_needs_a_signed_in_user(client):
+    """Anonymous requests are sent to sign in."""
+    assert client.post(reverse("music:sync")).status_code == 302
+    assert client.get(reverse("music:sync_status"), headers=HTMX).status_code == 302
+    assert client.get(reverse("music:library")).status_code == 302
+
+
+# My music --------------------------------------------------------------------------------------------
+
+
+def test_library_page_shows_connection_sync_counts_and_tracks_without_tempo(connected_client, connected_user, song):
+    """My music: the Refresh button, the counts of the history, how many tracks lack a tempo, the upload form."""
+    TrackFactory(features__tempo=None)
+    Play.objects.create(user=connected_user, track=song, played_at="2024-01-01T10:00:00Z", source="export")
+
+    response = connected_client.get(reverse("music:library"))
+
+    html = response.content.decode()
+    assert "Refresh my music" in html
+    assert "The catalog holds 2 tracks; 1 without a tempo." in html
+    assert 'name="files"' in html and 'enctype="multipart/form-data"' in html
+
+
+def test_library_counts_are_redrawn_alone_for_htmx(connected_client):
+    """The counts region answers on its own when it refreshes after a sync."""
+    response = connected_client.get(reverse("music:library"), headers={**HTMX, "HX-Target": "library-counts"})
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="library-counts"')
+    assert "Import your streaming history" not in html
+
+
+def test_switching_on_playlists_is_saved(connected_client, connected_user):
+    """The sync setting for the user's own playlists is theirs to switch."""
+    connected_client.post(reverse("music:sync_settings"), {"include_playlists": "on"})
+
+    assert SpotifySync.objects.get(user=connected_user).include_playlists
+
+
+# Upload --------------------------------------------------------------------------------------------------
+
+
+def test_uploading_a_basic_history_imports_it_and_says_how_much(user_client, user, song):
+    """StreamingHistory*.json: plays stored, a success message with the counts."""
+    response = user_client.post(
+        reverse("music:upload_history"), {"files": history_file("StreamingHistory0.json", basic_rows())}, follow=True
+    )
+
+    assert Play.objects.filter(user=user).count() == 2
+    assert "Imported 2 new plays (0 skips) from 1 file." in response.content.decode()
+
+
+def test_uploading_an_extended_history_imports_it(user_client, user):
+    """Streaming_History_Audio_*.json: plays matched by URI."""
+    track = TrackFactory(spotify_id="4uLU6hMCjMI75M1A2tKUQC")
+    row = {
+        "ts": "2024-02-01T07:00:00Z",
+        "ms_played": 190_000,
+        "master_metadata_track_name": track.title,
+        "master_metadata_album_artist_name": track.artist_names,
+        "master_metadata_album_album_name": "Album",
+        "spotify_track_uri": "spotify:track:4uLU6hMCjMI75M1A2tKUQC",
+        "reason_end": "trackdone",
+        "skipped": None,
+    }
+
+    user_client.post(
+        reverse("music:upload_history"), {"files": history_file("Streaming_History_Audio_2024.json", [row])}
+    )
+
+    assert Play.objects.get(user=user).track == track
+
+
+def test_uploading_a_zip_imports_every_history_file_in_it(user_client, user, song):
+    """The zip Spotify sends is taken as it is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("MyData/StreamingHistory0.json", json.dumps(basic_rows(2)))
+        archive.writestr("MyData/StreamingHistory1.json", json.dumps(basic_rows(3)[2:]))
+    upload = SimpleUploadedFile("my_spotify_data.zip", buffer.getvalue(), content_type="application/zip")
+
+    user_client.post(reverse("music:upload_history"), {"files": upload})
+
+    assert Play.objects.filter(user=user).count() == 3
+
+
+def test_several_files_can_be_uploaded_at_once(user_client, user, song):
+    """The file field takes several files."""
+    files = [
+        history_file("StreamingHistory0.json", basic_rows(2)),
+        history_file("StreamingHistory1.json", basic_rows(4)[2:]),
+    ]
+
+    user_client.post(reverse("music:upload_history"), {"files": files})
+
+    assert Play.objects.filter(user=user).count() == 4
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"[{broken", "StreamingHistory0.json: is not valid JSON"),
+        (b'{"endTime": "2024-01-01 10:00"}', "StreamingHistory0.json: is not a Spotify streaming history"),
+        (b'[{"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T"}]', "play 1 has no msPlayed"),
+    ],
+)
+def test_a_bad_upload_is_named_next_to_the_field_and_writes_nothing(user_client, song, content, expected):
+    """Malformed JSON or the wrong structure: 422, the error by the file field, no play stored."""
+    good = history_file("StreamingHistory1.json", basic_rows())
+    bad = SimpleUploadedFile("StreamingHistory0.json", content, content_type="application/json")
+
+    response = user_client.post(reverse("music:upload_history"), {"files": [good, bad]})
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert expected in html
+    assert html.index(expected) > html.index('name="files"')
+    assert not Play.objects.exists()
+
+
+def test_an_upload_without_a_file_is_refused(user_client):
+    """No file: the field says it is required."""
+    response = user_client.post(reverse("music:upload_history"), {})
+
+    assert response.status_code == 422
+    assert "This field is required." in response.content.decode()

@@ -1,0 +1,311 @@
+"""The candidate tracks, as NumPy arrays the scorer and the generator work on.
+
+A Pool is built once per request (from the database or a CSV catalog) and only read afterwards.
+Artists and songs become small integers: two tracks share an artist when they share an artist id (names are
+compared folded: case, accents and punctuation do not count), and are the same song when they share a song id
+(`music.normalize.song_key` of the title and main artist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from music.normalize import fold, song_key
+
+# Familiarity saturates at this many plays at the least, so one play in a quiet history is not "well known".
+MIN_PLAYS_SCALE = 20
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """One candidate, as the database layer or a CSV row gives it."""
+
+    key: str
+    title: str
+    artists: tuple[str, ...]
+    duration_ms: int
+    tempo: float | None
+    energy: float | None
+    valence: float | None = None
+    danceability: float | None = None
+    genre: str = ""
+    explicit: bool = False
+    plays: int = 0
+    skips: int = 0
+    removed: int = 0
+    liked: bool = False
+
+
+def _floats(values) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+class Pool:
+    """Parallel arrays, one entry per track, plus the lists needed to show a track again."""
+
+    def __init__(
+        self,
+        *,
+        keys: list[str],
+        titles: list[str],
+        genre_names: list[str],
+        genre_id: np.ndarray,
+        artist_names: list[str],
+        artist_ptr: np.ndarray,
+        artist_ids: np.ndarray,
+        song_id: np.ndarray,
+        tempo: np.ndarray,
+        energy: np.ndarray,
+        valence: np.ndarray,
+        danceability: np.ndarray,
+        duration_s: np.ndarray,
+        explicit: np.ndarray,
+        plays: np.ndarray,
+        skips: np.ndarray,
+        removed: np.ndarray,
+        liked: np.ndarray,
+        skipped_rows: int = 0,
+    ):
+        self.keys = keys
+        self.titles = titles
+        # Genres as ids into genre_names (one display name per folded genre; "" is a genre too).
+        self.genre_names = genre_names
+        self.genre_id = genre_id
+        self.artist_names = artist_names
+        self.artist_ptr = artist_ptr
+        self.artist_ids = artist_ids
+        self.song_id = song_id
+        self.tempo = tempo
+        self.energy = energy
+        self.valence = valence
+        self.danceability = danceability
+        self.duration_s = duration_s
+        self.explicit = explicit
+        self.plays = plays
+        self.skips = skips
+        self.removed = removed
+        self.liked = liked
+        # Rows of a CSV catalog that could not be used (no id or no duration).
+        self.skipped_rows = skipped_rows
+        has_features = np.isfinite(tempo) & (tempo > 0) & np.isfinite(energy)
+        # Tracks without a tempo or an energy cannot follow a plan; the generator says how many it left out.
+        self.without_features = int(len(keys) - has_features.sum())
+        self.usable = has_features & (duration_s > 0)
+        self.plays_scale = max(float(plays.max(initial=0)), MIN_PLAYS_SCALE)
+        # Without any history these parts of a score are the same for every track; the scorer skips them.
+        self.has_plays = bool(plays.max(initial=0) > 0)
+        self.has_feedback = bool(liked.any() or skips.max(initial=0) > 0 or removed.max(initial=0) > 0)
+        self.missing_mood = bool(np.isnan(valence).any() or np.isnan(danceability).any())
+        # Tracks sorted by tempo, for window queries that never scan the whole pool.
+        usable = np.flatnonzero(self.usable)
+        self.tempo_order = usable[np.argsort(tempo[usable], kind="stable")]
+        self.tempo_sorted = tempo[self.tempo_order]
+
+    # Building ----------------------------------------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, records: Iterable[TrackRecord], skipped_rows: int = 0) -> Pool:
+        """A pool of the given tracks; a key seen twice keeps its first record."""
+        unique: dict[str, TrackRecord] = {}
+        for record in records:
+            unique.setdefault(str(record.key), record)
+        rows = list(unique.values())
+        artist_index: dict[str, int] = {}
+        artist_names: list[str] = []
+        song_index: dict[str, int] = {}
+        genre_index: dict[str, int] = {}
+        genre_names: list[str] = []
+        genres: list[int] = []
+        ptr = [0]
+        flat: list[int] = []
+        songs: list[int] = []
+        folded_names: dict[str, str] = {}  # folding is the slow part of loading; most artists recur
+        for row in rows:
+            for name in row.artists:
+                folded = folded_names.get(name)
+                if folded is None:
+                    folded = folded_names[name] = fold(name)
+                if not folded:
+                    continue
+                if folded not in artist_index:
+                    artist_index[folded] = len(artist_names)
+                    artist_names.append(name)
+                flat.append(artist_index[folded])
+            ptr.append(len(flat))
+            main = row.artists[0] if row.artists else ""
+            # A track without a title cannot be matched with another: it is its own song.
+            identity = song_key(row.title, main) if fold(row.title) else f"#{row.key}"
+            songs.append(song_index.setdefault(identity, len(song_index)))
+            folded_genre = fold(row.genre)
+            if folded_genre not in genre_index:
+                genre_index[folded_genre] = len(genre_names)
+                genre_names.append(row.genre.strip())
+            genres.append(genre_index[folded_genre])
+        return cls(
+            keys=[str(row.key) for row in rows],
+            titles=[row.title for row in rows],
+            genre_names=genre_names,
+            genre_id=np.array(genres, dtype=np.int64),
+            artist_names=artist_names,
+            artist_ptr=np.array(ptr, dtype=np.int64),
+            artist_ids=np.array(flat, dtype=np.int64),
+            song_id=np.array(songs, dtype=np.int64),
+            tempo=_floats(row.tempo for row in rows),
+            energy=_floats(row.energy for row in rows),
+            valence=_floats(row.valence for row in rows),
+            danceability=_floats(row.danceability for row in rows),
+            duration_s=np.array([row.duration_ms / 1000 for row in rows], dtype=np.float64),
+            explicit=np.array([bool(row.explicit) for row in rows], dtype=bool),
+            plays=np.array([row.plays for row in rows], dtype=np.float64),
+            skips=np.array([row.skips for row in rows], dtype=np.float64),
+            removed=np.array([row.removed for row in rows], dtype=np.float64),
+            liked=np.array([bool(row.liked) for row in rows], dtype=bool),
+            skipped_rows=skipped_rows,
+        )
+
+    @classmethod
+    def from_csv(cls, path) -> Pool:
+        """A pool from a TidyTuesday or Kaggle Spotify CSV. Raises catalog_csv.CatalogError for a bad file."""
+        from mixes.engine.catalog_csv import read_catalog
+
+        records, skipped = read_catalog(path)
+        return cls.from_records(records, skipped_rows=skipped)
+
+    def resample(self, n: int, seed: int = 0) -> Pool:
+        """n tracks drawn with replacement, each a new track: its own key and its own song (for benchmarks)."""
+        rng = np.random.default_rng(seed)
+        pick = rng.integers(0, len(self), size=n)
+        owner, flat = self.artists_of(pick)
+        counts = np.bincount(owner, minlength=n)
+        return Pool(
+            keys=[f"{self.keys[i]}~{j}" for j, i in enumerate(pick.tolist())],
+            titles=[self.titles[i] for i in pick.tolist()],
+            genre_names=self.genre_names,
+            genre_id=self.genre_id[pick],
+            artist_names=self.artist_names,
+            artist_ptr=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+            artist_ids=flat,
+            song_id=np.arange(n, dtype=np.int64),
+            tempo=self.tempo[pick],
+            energy=self.energy[pick],
+            valence=self.valence[pick],
+            danceability=self.danceability[pick],
+            duration_s=self.duration_s[pick],
+            explicit=self.explicit[pick],
+            plays=self.plays[pick],
+            skips=self.skips[pick],
+            removed=self.removed[pick],
+            liked=self.liked[pick],
+        )
+
+    # Reading -----------------------------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {key: i for i, key in enumerate(self.keys)}
+
+    @cached_property
+    def artist_id_by_name(self) -> dict[str, int]:
+        """Folded artist name → artist id."""
+        return {fold(name): i for i, name in enumerate(self.artist_names)}
+
+    def genre_ids_named(self, names: Iterable[str]) -> np.ndarray:
+        """The ids of these genres (folded); genres not in the pool are left out."""
+        lookup = {fold(name): i for i, name in enumerate(self.genre_names)}
+        return np.array(sorted({lookup[f] for f in map(fold, names) if f and f in lookup}), dtype=np.int64)
+
+    def index_of(self, key: str) -> int:
+        """The position of a track by its key; KeyError if it is not in the pool."""
+        return self._index[str(key)]
+
+    def has(self, key: str) -> bool:
+        return str(key) in self._index
+
+    def artist_set(self, index: int) -> np.ndarray:
+        """The artist ids credited on a track, in credit order."""
+        return self.artist_ids[self.artist_ptr[index] : self.artist_ptr[index + 1]]
+
+    def artists(self, index: int) -> tuple[str, ...]:
+        return tuple(self.artist_names[i] for i in self.artist_set(index))
+
+    def artists_of(self, indexes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The credits of many tracks at once: (position in `indexes`, artist id), one pair per credit."""
+        indexes = np.asarray(indexes, dtype=np.int64)
+        starts = self.artist_ptr[indexes]
+        counts = self.artist_ptr[indexes + 1] - starts
+        total = int(counts.sum())
+        owner = np.repeat(np.arange(len(indexes)), counts)
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])) if len(indexes) else np.zeros(0, dtype=np.int64)
+        flat = self.artist_ids[np.repeat(starts - offsets, counts) + np.arange(total)]
+        return owner, flat
+
+    @cached_property
+    def _by_artist(self) -> tuple[np.ndarray, np.ndarray]:
+        """Credits sorted by artist id: (artist ids, track indexes), for finding an artist's tracks."""
+        tracks = np.repeat(np.arange(len(self)), np.diff(self.artist_ptr))
+        order = np.argsort(self.artist_ids, kind="stable")
+        return self.artist_ids[order], tracks[order]
+
+    def tracks_by(self, artist_ids: np.ndarray) -> np.ndarray:
+        """The tracks crediting any of these artists."""
+        artists, tracks = self._by_artist
+        starts = np.searchsorted(artists, artist_ids, side="left")
+        stops = np.searchsorted(artists, artist_ids, side="right")
+        found = [tracks[a:b] for a, b in zip(starts, stops, strict=True)]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+    def artist_ids_named(self, names: Iterable[str]) -> np.ndarray:
+        """The ids of the artists with these names (folded); names not in the pool are left out."""
+        names = [name for name in names if name]
+        if not names:
+            return np.zeros(0, dtype=np.int64)
+        lookup = self.artist_id_by_name
+        return np.array(sorted({lookup[f] for f in map(fold, names) if f and f in lookup}), dtype=np.int64)
+
+    def in_tempo_window(self, low: float, high: float) -> np.ndarray:
+        """Usable tracks whose tempo, double tempo or half tempo is within [low, high]: binary searches, no scan."""
+        ranges = []
+        for factor in (1.0, 2.0, 0.5):
+            start = int(np.searchsorted(self.tempo_sorted, low / factor, side="left"))
+            stop = int(np.searchsorted(self.tempo_sorted, high / factor, side="right"))
+            if stop > start:
+                ranges.append([start, stop])
+        ranges.sort()
+        merged: list[list[int]] = []
+        for start, stop in ranges:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], stop)
+            else:
+                merged.append([start, stop])
+        if not merged:
+            return np.zeros(0, dtype=np.int64)
+        return np.concatenate([self.tempo_order[a:b] for a, b in merged])
+
+    def record(self, index: int) -> TrackRecord:
+        def value(array):
+            number = float(array[index])
+            return None if np.isnan(number) else number
+
+        return TrackRecord(
+            key=self.keys[index],
+            title=self.titles[index],
+            artists=self.artists(index),
+            duration_ms=int(round(self.duration_s[index] * 1000)),
+            tempo=value(self.tempo),
+            energy=value(self.energy),
+            valence=value(self.valence),
+            danceability=value(self.danceability),
+            genre=self.genre_names[self.genre_id[index]],
+            explicit=bool(self.explicit[index]),
+            plays=int(self.plays[index]),
+            skips=int(self.skips[index]),
+            removed=int(self.removed[index]),
+            liked=bool(self.liked[index]),
+        )

@@ -412,6 +412,9 @@ def sync_history(user, progress: Progress = lambda percent, message: None) -> Sy
     except SpotifyError as error:
         state.fail(str(error))
         raise
+    except Exception:
+        state.fail("The sync stopped on an unexpected error; try again later.")
+        raise
     finally:
         run.report.calls = dict(client.calls)
     state.finish()

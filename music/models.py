@@ -305,15 +305,18 @@ class SpotifySync(models.Model):
 
     @property
     def is_active(self) -> bool:
-        """Queued, running or waiting to retry: the UI keeps polling."""
-        return self.status in self.ACTIVE
+        """Queued, running or waiting to retry: the UI keeps polling. A run silent too long is presumed dead."""
+        if self.status == self.Status.WAITING:
+            return True  # the retry's countdown may be long; the task moves it on
+        fresh = self.updated_at is not None and self.updated_at > timezone.now() - self.STALE_AFTER
+        return self.status in self.ACTIVE and fresh
 
     @classmethod
     def request(cls, user) -> bool:
         """Mark a sync as queued; False when one is already under way, so a double click queues one."""
         with transaction.atomic():
             sync, _ = cls.objects.select_for_update().get_or_create(user=user)
-            if sync.is_active and sync.updated_at > timezone.now() - cls.STALE_AFTER:
+            if sync.is_active:
                 return False
             sync.status, sync.progress, sync.message = cls.Status.QUEUED, 0, "Waiting to start…"
             sync.save(update_fields=["status", "progress", "message", "updated_at"])
@@ -354,7 +357,7 @@ class SpotifySync(models.Model):
     @property
     def summary(self) -> str:
         """What the last finished run brought in, in words."""
-        parts = [f"{self.plays_added} new play{'s' if self.plays_added != 1 else ''}"]
+        parts = [f"{self.plays_added} play{'s' if self.plays_added != 1 else ''}"]
         parts.append(f"{self.top_tracks} top track{'s' if self.top_tracks != 1 else ''}")
         parts.append(f"{self.saved_tracks} saved track{'s' if self.saved_tracks != 1 else ''}")
         if self.include_playlists:

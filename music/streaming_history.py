@@ -45,6 +45,7 @@ from music.normalize import song_key
 SOURCE = "export"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a history file, uploaded or inside a zip
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # the zip Spotify sends, compressed
+MAX_TOTAL_BYTES = 300 * 1024 * 1024  # all history files of one upload together (they are held in memory)
 MAX_ZIP_MEMBERS = 500
 SKIP_MS = 30_000  # a play shorter than this is a skip, in the basic format
 MIN_CREATE_MS = 60_000  # a song new to the catalog needs one play this long to be added
@@ -128,7 +129,7 @@ class HistoryImportReport:
 
 def read_uploads(uploads: Iterable[Upload]) -> list[tuple[str, list[HistoryPlay | None]]]:
     """Each history file's plays (None for a podcast row), from uploaded JSON files and zips of them."""
-    files: list[tuple[str, list[HistoryPlay | None]]] = []
+    raw: list[tuple[str, bytes]] = []
     for upload in uploads:
         name = upload.name or "upload"
         head = upload.read(4)
@@ -137,16 +138,16 @@ def read_uploads(uploads: Iterable[Upload]) -> list[tuple[str, list[HistoryPlay 
         limit = MAX_ZIP_BYTES if is_zip else MAX_FILE_BYTES
         if upload.size is not None and upload.size > limit:
             raise HistoryFileError(f"{name}: is larger than {_size(limit)}.")
-        if is_zip:
-            files += _read_zip(name, upload)
-        else:
-            files.append((name, parse_history(name, upload.read())))
-    if not files:
+        raw += _unzip(name, upload) if is_zip else [(name, upload.read())]
+        if sum(len(data) for _, data in raw) > MAX_TOTAL_BYTES:
+            raise HistoryFileError(f"{name}: the history files come to more than {_size(MAX_TOTAL_BYTES)} in all.")
+    if not raw:
         raise HistoryFileError("No file was uploaded.")
-    return files
+    return [(name, parse_history(name, data)) for name, data in raw]
 
 
-def _read_zip(name: str, upload: IO[bytes]) -> list[tuple[str, list[HistoryPlay | None]]]:
+def _unzip(name: str, upload: IO[bytes]) -> list[tuple[str, bytes]]:
+    """The history files in a zip, each checked against the size limit before and while it is read."""
     try:
         archive = zipfile.ZipFile(upload)
         members = [info for info in archive.infolist() if _HISTORY_FILE.search(info.filename)]
@@ -157,6 +158,8 @@ def _read_zip(name: str, upload: IO[bytes]) -> list[tuple[str, list[HistoryPlay 
         raise HistoryFileError(f"{name}: has no StreamingHistory*.json or Streaming_History_Audio_*.json file in it.")
     if len(members) > MAX_ZIP_MEMBERS:
         raise HistoryFileError(f"{name}: has more than {MAX_ZIP_MEMBERS} history files.")
+    if sum(info.file_size for info in members) > MAX_TOTAL_BYTES:
+        raise HistoryFileError(f"{name}: its history files come to more than {_size(MAX_TOTAL_BYTES)} in all.")
     files = []
     for info in members:
         label = f"{name}/{info.filename}"
@@ -164,12 +167,12 @@ def _read_zip(name: str, upload: IO[bytes]) -> list[tuple[str, list[HistoryPlay 
             raise HistoryFileError(f"{label}: is larger than {_size(MAX_FILE_BYTES)}.")
         try:
             with archive.open(info) as member:
-                data = member.read(MAX_FILE_BYTES + 1)
+                data = member.read(MAX_FILE_BYTES + 1)  # a zip may lie about sizes
         except (zipfile.BadZipFile, OSError, RuntimeError) as error:
             raise HistoryFileError(f"{label}: cannot be read from the zip ({error}).") from None
         if len(data) > MAX_FILE_BYTES:
             raise HistoryFileError(f"{label}: is larger than {_size(MAX_FILE_BYTES)}.")
-        files.append((label, parse_history(label, data)))
+        files.append((label, data))
     return files
 
 

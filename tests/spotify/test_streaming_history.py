@@ -230,6 +230,18 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(user, song, mon
         import_streaming_history(user, [zipped("big.zip", {"StreamingHistory0.json": rows})])
 
 
+def test_an_upload_over_the_total_limit_is_refused(user, song, monkeypatch):
+    """Several files together over the total limit (300 MB; 2 kB here) are refused, naming the file that tips it."""
+    monkeypatch.setattr(streaming_history, "MAX_TOTAL_BYTES", 2048)
+    files = [
+        upload(f"StreamingHistory{n}.json", [basic(song, f"2024-01-0{n + 1} 10:{m:02d}", 200_000) for m in range(12)])
+        for n in range(3)
+    ]
+
+    with pytest.raises(HistoryFileError, match="StreamingHistory1.json: the history files come to more than 2 kB"):
+        import_streaming_history(user, files)
+
+
 def test_thirty_thousand_plays_import_in_seconds(user):
     """30,000 extended-format plays over 2,000 songs: matched in bulk, stored, affinities rebuilt; time printed."""
     rng = random.Random(7)

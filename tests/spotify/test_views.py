@@ -3,10 +3,12 @@
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from music.models import Play, SpotifySync
 from tests.factories import ArtistFactory, TrackFactory
@@ -47,7 +49,7 @@ def test_refresh_answers_with_the_polling_progress_fragment(connected_client, co
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'id="spotify-sync"' in html and POLL in html
+    assert 'id="sync-status"' in html and POLL in html
     assert reverse("music:sync_status") in html
     assert "<html" not in html
     assert SpotifySync.objects.get(user=connected_user).status == "queued"
@@ -84,7 +86,7 @@ def test_status_stops_polling_when_done_and_tells_the_page(connected_client, con
 
     html = response.content.decode()
     assert POLL not in html
-    assert "Synced 3 new plays, 2 top tracks and 1 saved track." in html
+    assert "Synced 3 plays, 2 top tracks and 1 saved track." in html
     assert "music-synced" in json.loads(response.headers["HX-Trigger"])
 
 
@@ -98,6 +100,27 @@ def test_status_of_a_failed_sync_says_why_and_stops_polling(connected_client, co
 
     assert "Spotify is rate-limiting us; try again in 20 s." in html
     assert POLL not in html
+
+
+def test_a_sync_silent_too_long_stops_polling_and_can_be_refreshed(connected_client, connected_user):
+    """A run whose worker died (no word for 15 minutes) is shown as unfinished, and Refresh queues a new one."""
+    sync = SpotifySync.objects.create(user=connected_user, status="running", progress=30)
+    SpotifySync.objects.filter(pk=sync.pk).update(updated_at=timezone.now() - timedelta(minutes=16))
+
+    html = connected_client.get(reverse("music:sync_status"), headers=HTMX).content.decode()
+
+    assert "The last sync did not finish" in html and POLL not in html
+    connected_client.post(reverse("music:sync"), headers=HTMX)
+    assert SpotifySync.objects.get(user=connected_user).status == "queued"
+
+
+def test_the_refresh_button_goes_back_to_the_page_it_is_on(connected_client):
+    """Inside an htmx answer, `next` is the page the fragment sits on, not the fragment's URL."""
+    html = connected_client.get(
+        reverse("music:sync_status"), headers={**HTMX, "HX-Current-URL": "http://testserver/plans/"}
+    ).content.decode()
+
+    assert 'name="next" value="/plans/"' in html
 
 
 def test_another_users_sync_is_never_shown(connected_client, other_user):

@@ -398,9 +398,13 @@ def sync_history(user, progress: Progress = lambda percent, message: None) -> Sy
     recording them in the user's SpotifySync, which the next run resumes from.
     """
     state = SpotifySync.for_user(user)
-    resumed = state.begin()
-    run = _Run(user, state, client := SpotifyClient.for_user(user), progress)
-    run.report.resumed = resumed
+    try:
+        client = SpotifyClient.for_user(user)
+    except SpotifyError as error:  # not connected, or the token is gone
+        state.fail(str(error))
+        raise
+    run = _Run(user, state, client, progress)
+    run.report.resumed = state.begin()
     try:
         for name, percent, message in STEPS:
             if name in state.steps_done or (name == "playlists" and not state.include_playlists):

@@ -256,6 +256,16 @@ def test_revoked_refresh_token_through_the_task_fails_without_retry(connected_us
     assert SpotifySync.objects.get(user=connected_user).message.startswith("Reconnect Spotify")
 
 
+def test_a_sync_whose_token_is_already_gone_fails_with_reconnect_spotify(connected_user):
+    """The token was dropped (revoked earlier) before the queued sync ran: it fails at once, asking to reconnect."""
+    connected_user.socialaccount_set.get().socialtoken_set.all().delete()
+
+    sync_history_task(connected_user.pk)
+
+    sync = SpotifySync.objects.get(user=connected_user)
+    assert sync.status == "failed" and sync.message.startswith("Reconnect Spotify")
+
+
 def test_quota_exceeded_is_reported_as_such_without_retrying(connected_user, spotify_sandbox):
     """QUOTA_EXCEEDED fails the sync with Spotify's words about the quota; no retry is asked for."""
     quota = {"error": {"status": 429, "message": "Quota exceeded", "reason": "QUOTA_EXCEEDED"}}

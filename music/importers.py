@@ -1,16 +1,13 @@
 """Catalog imports: CSV files of tracks with audio features, written to the catalog in bulk.
 
-A file's layout is recognised by its header: TidyTuesday's `spotify_songs.csv` or Kaggle's
-"Spotify Tracks". The demo catalog has a layout of its own and goes through the same write
-path (`save_tracks`), a batch at a time, in a handful of queries per batch.
+A file's layout is recognised by its header and its rows are checked by `music.catalog_csv`
+(TidyTuesday's `spotify_songs.csv`, Kaggle's "Spotify Tracks", the demo catalog); this module
+writes them (`save_tracks`), a batch at a time, in a handful of queries per batch.
 """
 
 from __future__ import annotations
 
 import csv
-import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,76 +16,20 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import F
 
+# DEMO and FEATURE_RANGES are imported from here by the demo and music.features.
+from music.catalog_csv import DEMO as DEMO
+from music.catalog_csv import FEATURE_RANGES as FEATURE_RANGES
+from music.catalog_csv import LAYOUTS, CatalogError, Layout, RowError, TrackRow, detect_layout, read_rows
 from music.models import Artist, AudioFeatures, Source, Track, TrackArtist
-from music.normalize import song_key
 
 BATCH_SIZE = 2000
 # Ids per `__in` lookup: well under SQLite's limit on query parameters.
 CHUNK_SIZE = 2000
 TRACK_FIELDS = ("title", "artist_names", "album", "release_year", "duration_ms", "explicit", "genre", "song_key")
-FEATURE_RANGES = {"tempo": (0.0, 300.0), "energy": (0.0, 1.0), "valence": (0.0, 1.0), "danceability": (0.0, 1.0)}
-MAX_DURATION_MS = 24 * 3600 * 1000
-_SPOTIFY_ID = re.compile(r"[A-Za-z0-9]{1,32}")
-_YEAR = re.compile(r"\s*(\d{4})")
 # Source's order is its priority: a value is replaced only by one from the same or a later source.
 _RANK = {source.value: rank for rank, source in enumerate(Source)}
 
 Progress = Callable[[int, int | None], None]
-
-
-class CatalogError(ValueError):
-    """A file that cannot be imported at all (unknown layout, empty file)."""
-
-
-class RowError(ValueError):
-    """A row that cannot be imported; the message says why."""
-
-
-@dataclass
-class TrackRow:
-    """One track as a catalog file describes it, checked and normalised."""
-
-    title: str
-    artists: list[str]
-    duration_ms: int
-    spotify_id: str | None = None
-    album: str = ""
-    release_year: int | None = None
-    explicit: bool = False
-    genre: str = ""
-    features: dict[str, float | None] = field(default_factory=dict)
-    song_key: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.song_key = song_key(self.title, self.artists[0])[: Track._meta.get_field("song_key").max_length]
-
-    @property
-    def key(self) -> str:
-        """What makes two rows the same track: the Spotify id, else the song."""
-        return self.spotify_id or self.song_key
-
-    def track_values(self) -> dict:
-        return {
-            "title": self.title,
-            "artist_names": ", ".join(self.artists)[:1000],
-            "album": self.album,
-            "release_year": self.release_year,
-            "duration_ms": self.duration_ms,
-            "explicit": self.explicit,
-            "genre": self.genre,
-            "song_key": self.song_key,
-        }
-
-
-@dataclass(frozen=True)
-class Layout:
-    name: str
-    columns: tuple[str, ...]
-    parse: Callable[[dict], TrackRow]
-
-    def missing(self, header: Iterable[str]) -> list[str]:
-        present = set(header)
-        return [column for column in self.columns if column not in present]
 
 
 @dataclass
@@ -123,159 +64,20 @@ class ImportReport:
         return lines
 
 
-# Reading one row -------------------------------------------------------------------------------
-
-
-def _text(raw: dict, column: str) -> str:
-    return (raw.get(column) or "").strip()
-
-
-def _required(raw: dict, column: str, max_length: int = 500) -> str:
-    text = _text(raw, column)
-    if not text:
-        raise RowError(f"{column} is empty")
-    return text[:max_length]
-
-
-def _number(raw: dict, column: str, low: float, high: float) -> float | None:
-    text = _text(raw, column)
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise RowError(f"{column} is not a number: {text!r}") from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise RowError(f"{column} {text} is out of range ({low:g} to {high:g})")
-    return value
-
-
-def _duration(raw: dict) -> int:
-    text = _text(raw, "duration_ms")
-    try:
-        value = float(text)
-    except ValueError:
-        raise RowError(f"duration_ms is not a number: {text!r}") from None
-    if not math.isfinite(value) or value <= 0 or value > MAX_DURATION_MS:
-        raise RowError(f"duration_ms must be above 0 and at most a day, not {text}")
-    return round(value)
-
-
-def _features(raw: dict) -> dict[str, float | None]:
-    values = {name: _number(raw, name, *FEATURE_RANGES[name]) for name in AudioFeatures.FIELDS}
-    if values["tempo"] == 0:
-        values["tempo"] = None  # the analysis found no beat: unknown, not 0 BPM
-    return values
-
-
-def _artists(raw: dict, column: str, separator: str | None = None) -> list[str]:
-    text = _text(raw, column)
-    names = text.split(separator) if separator else [text]
-    artists: list[str] = []
-    for name in names:
-        name = unicodedata.normalize("NFC", name.strip())
-        if len(name) > Artist._meta.get_field("name").max_length:
-            raise RowError(f"{column} has a name longer than 300 characters")
-        if name and name not in artists:
-            artists.append(name)
-    if not artists:
-        raise RowError(f"{column} is empty")
-    return artists
-
-
-def _spotify_id(raw: dict, column: str) -> str:
-    text = _text(raw, column)
-    if not _SPOTIFY_ID.fullmatch(text):
-        raise RowError(f"{column} is not a Spotify track id: {text!r}" if text else f"{column} is empty")
-    return text
-
-
-def _year(text: str) -> int | None:
-    match = _YEAR.match(text)
-    year = int(match.group(1)) if match else None
-    return year if year and 1000 < year <= 2100 else None
-
-
-def _flag(raw: dict, column: str) -> bool:
-    text = _text(raw, column).lower()
-    if text in {"true", "1", "yes"}:
-        return True
-    if text in {"false", "0", "no", ""}:
-        return False
-    raise RowError(f"{column} must be true or false, not {text!r}")
-
-
-def _parse_tidytuesday(raw: dict) -> TrackRow:
-    # The file was written by R, whose missing value is the text "NA".
-    raw = {column: "" if value == "NA" else value for column, value in raw.items()}
-    return TrackRow(
-        spotify_id=_spotify_id(raw, "track_id"),
-        title=_required(raw, "track_name"),
-        artists=_artists(raw, "track_artist"),
-        album=_text(raw, "track_album_name")[:500],
-        release_year=_year(_text(raw, "track_album_release_date")),
-        duration_ms=_duration(raw),
-        genre=_text(raw, "playlist_genre")[:60],
-        features=_features(raw),
-    )
-
-
-def _parse_kaggle(raw: dict) -> TrackRow:
-    return TrackRow(
-        spotify_id=_spotify_id(raw, "track_id"),
-        title=_required(raw, "track_name"),
-        artists=_artists(raw, "artists", separator=";"),
-        album=_text(raw, "album_name")[:500],
-        duration_ms=_duration(raw),
-        explicit=_flag(raw, "explicit"),
-        genre=_text(raw, "track_genre")[:60],
-        features=_features(raw),
-    )
-
-
-def _parse_demo(raw: dict) -> TrackRow:
-    return TrackRow(
-        title=_required(raw, "title"),
-        artists=_artists(raw, "artists", separator=";"),
-        album=_text(raw, "album")[:500],
-        release_year=_year(_text(raw, "release_year")),
-        duration_ms=_duration(raw),
-        explicit=_flag(raw, "explicit"),
-        genre=_text(raw, "genre")[:60],
-        features=_features(raw),
-    )
-
-
-FEATURE_COLUMNS = ("danceability", "energy", "valence", "tempo", "duration_ms")
-TIDYTUESDAY = Layout(
-    "TidyTuesday",
-    ("track_id", "track_name", "track_artist", "track_album_name", "track_album_release_date", "playlist_genre")
-    + FEATURE_COLUMNS,
-    _parse_tidytuesday,
-)
-KAGGLE = Layout(
-    "Kaggle Spotify Tracks",
-    ("track_id", "artists", "album_name", "track_name", "explicit", "track_genre") + FEATURE_COLUMNS,
-    _parse_kaggle,
-)
-DEMO = Layout(
-    "Session Mix demo",
-    ("title", "artists", "album", "release_year", "explicit", "genre") + FEATURE_COLUMNS,
-    _parse_demo,
-)
-LAYOUTS = (TIDYTUESDAY, KAGGLE)
-
-
-def detect_layout(header: Sequence[str], layouts: Sequence[Layout] = LAYOUTS) -> Layout:
-    """The layout whose columns the header has, or a CatalogError naming what each one misses."""
-    for layout in layouts:
-        if not layout.missing(header):
-            return layout
-    misses = "; ".join(f"{layout.name} needs {', '.join(layout.missing(header))}" for layout in layouts)
-    raise CatalogError(f"Unknown CSV layout: {misses}.")
-
-
 # Writing a batch ----------------------------------------------------------------------------------
+
+
+def _track_values(row: TrackRow) -> dict:
+    return {
+        "title": row.title,
+        "artist_names": ", ".join(row.artists)[:1000],
+        "album": row.album,
+        "release_year": row.release_year,
+        "duration_ms": row.duration_ms,
+        "explicit": row.explicit,
+        "genre": row.genre,
+        "song_key": row.song_key,
+    }
 
 
 def _chunks(items: Sequence, size: int = CHUNK_SIZE) -> Iterator[Sequence]:
@@ -392,7 +194,7 @@ def save_tracks(rows: Sequence[TrackRow], source: str) -> Counter:
             if track is not None and track.spotify_id != row.spotify_id:
                 pending.append((row, track, "unchanged", False))
                 continue
-            values = row.track_values()
+            values = _track_values(row)
             if track is None:
                 status = "created"
             elif any(getattr(track, name) != value for name, value in values.items()):
@@ -450,9 +252,7 @@ def import_rows(
     for line, raw in rows:
         report.rows += 1
         try:
-            if None in raw:
-                raise RowError("has more fields than the header")
-            row = layout.parse(raw)
+            row = layout.row(raw)
         except RowError as error:
             report.skipped.append((line, str(error)))
             continue
@@ -490,10 +290,8 @@ def import_csv(
     """Import a catalog CSV file whose layout is recognised by its header."""
     total = count_rows(path) if progress else None
     with open(path, newline="", encoding="utf-8-sig") as file:
-        reader = csv.DictReader(file)
-        if not reader.fieldnames:
+        header, rows = read_rows(file)
+        if not header:
             raise CatalogError("The file is empty.")
-        reader.fieldnames = [name.strip() for name in reader.fieldnames]
-        layout = detect_layout(reader.fieldnames, layouts)
-        rows = ((reader.line_num, raw) for raw in reader)
+        layout = detect_layout(header, layouts)
         return import_rows(rows, layout, source=source, batch_size=batch_size, progress=progress, total=total)

@@ -1,27 +1,17 @@
-"""Read a track catalog from a CSV file in one of the two public Spotify layouts.
+"""Read a track catalog for the generator from a TidyTuesday or Kaggle "Spotify Tracks" CSV file.
 
-- TidyTuesday 2020-01-21 "Spotify Songs": `track_id, track_name, track_artist, ..., playlist_genre, ..., tempo,
-  duration_ms` (one artist per row, no explicit flag).
-- Kaggle "Spotify Tracks": `track_id, artists, album_name, track_name, ..., explicit, ..., track_genre`, artists
-  joined with ';' and often a leading unnamed index column.
-
-The layout is told from the header. Tracks repeated under the same id (one row per playlist or genre) are read once.
+The rows are read and checked by `music.catalog_csv`, as the catalog import reads them: a row the import would
+refuse is skipped and counted. Only the core columns are needed (id, name, artists, tempo, energy, duration_ms);
+others missing read as empty. Tracks repeated under the same id (one row per playlist or genre) are read once.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 
 from mixes.engine.pool import TrackRecord
-
-TIDYTUESDAY = ("track_id", "track_name", "track_artist", "tempo", "energy", "duration_ms")
-KAGGLE = ("track_id", "track_name", "artists", "tempo", "energy", "duration_ms")
-
-
-class CatalogError(ValueError):
-    """A catalog file that cannot be read, with a message fit for the person who gave it."""
+from music.catalog_csv import KAGGLE, TIDYTUESDAY, CatalogError, RowError, TrackRow, find_layout, read_rows
 
 
 def read_catalog(path) -> tuple[list[TrackRecord], int]:
@@ -29,18 +19,26 @@ def read_catalog(path) -> tuple[list[TrackRecord], int]:
     path = Path(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            layout = _layout(path, reader.fieldnames or [])
+            header, rows = read_rows(handle)
+            layout = find_layout(header, (TIDYTUESDAY, KAGGLE), core=True)
+            if layout is None:
+                raise CatalogError(
+                    f"{path} is not a catalog layout we know. Expected the TidyTuesday columns "
+                    f"({', '.join(TIDYTUESDAY.core)}) or the Kaggle 'Spotify Tracks' columns "
+                    f"({', '.join(KAGGLE.core)})."
+                )
             records: list[TrackRecord] = []
             seen: set[str] = set()
             skipped = 0
-            for row in reader:
-                record = _record(row, layout)
-                if record is None:
+            for _, raw in rows:
+                try:
+                    row = layout.row(raw)
+                except RowError:
                     skipped += 1
-                elif record.key not in seen:
-                    seen.add(record.key)
-                    records.append(record)
+                    continue
+                if row.key not in seen:
+                    seen.add(row.key)
+                    records.append(_record(row))
     except FileNotFoundError:
         raise CatalogError(f"No catalog file at {path}.") from None
     except IsADirectoryError:
@@ -50,58 +48,22 @@ def read_catalog(path) -> tuple[list[TrackRecord], int]:
     except csv.Error as error:
         raise CatalogError(f"{path} is not a readable CSV file: {error}.") from None
     if not records:
-        raise CatalogError(f"{path} has no usable track rows (each needs a track_id and a duration_ms).")
+        raise CatalogError(
+            f"{path} has no usable track rows (each needs a track_id, a track name, an artist and a duration_ms)."
+        )
     return records, skipped
 
 
-def _layout(path: Path, header: list[str]) -> str:
-    names = {name.strip() for name in header}
-    if all(column in names for column in TIDYTUESDAY):
-        return "tidytuesday"
-    if all(column in names for column in KAGGLE):
-        return "kaggle"
-    raise CatalogError(
-        f"{path} is not a catalog layout we know. Expected the TidyTuesday columns ({', '.join(TIDYTUESDAY)}) "
-        f"or the Kaggle 'Spotify Tracks' columns ({', '.join(KAGGLE)})."
-    )
-
-
-def _record(row: dict, layout: str) -> TrackRecord | None:
-    key = (row.get("track_id") or "").strip()
-    duration = _float(row.get("duration_ms"))
-    if not key or duration is None or duration <= 0:
-        return None
-    tempo = _float(row.get("tempo"))
-    if layout == "tidytuesday":
-        artists = _names([row.get("track_artist") or ""])
-        genre = row.get("playlist_genre") or ""
-        explicit = False
-    else:
-        artists = _names((row.get("artists") or "").split(";"))
-        genre = row.get("track_genre") or ""
-        explicit = (row.get("explicit") or "").strip().lower() in {"true", "1", "yes"}
+def _record(row: TrackRow) -> TrackRecord:
     return TrackRecord(
-        key=key,
-        title=(row.get("track_name") or "").strip(),
-        artists=artists,
-        duration_ms=int(duration),
-        # A tempo of 0 is the provider's way of saying it found none.
-        tempo=tempo if tempo and tempo > 0 else None,
-        energy=_float(row.get("energy")),
-        valence=_float(row.get("valence")),
-        danceability=_float(row.get("danceability")),
-        genre=genre.strip(),
-        explicit=explicit,
+        key=row.key,
+        title=row.title,
+        artists=tuple(row.artists),
+        duration_ms=row.duration_ms,
+        tempo=row.features["tempo"],
+        energy=row.features["energy"],
+        valence=row.features["valence"],
+        danceability=row.features["danceability"],
+        genre=row.genre,
+        explicit=row.explicit,
     )
-
-
-def _names(parts) -> tuple[str, ...]:
-    return tuple(name for name in (part.strip() for part in parts) if name)
-
-
-def _float(text) -> float | None:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None

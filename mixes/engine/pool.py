@@ -89,7 +89,7 @@ class Pool:
         self.skips = skips
         self.removed = removed
         self.liked = liked
-        # Rows of a CSV catalog that could not be used (no id or no duration).
+        # Rows of a CSV catalog that could not be used (those the catalog import refuses too).
         self.skipped_rows = skipped_rows
         has_features = np.isfinite(tempo) & (tempo > 0) & np.isfinite(energy)
         # Tracks without a tempo or an energy cannot follow a plan; the generator says how many it left out.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -248,8 +249,13 @@ class SpotifyClient:
         return (result or {}).get("tracks", {}).get("items", [])
 
     def audio_features(self, spotify_ids: list[str]) -> list[dict | None]:
-        """Spotify's own audio features; closed to new apps since 2024 (raises Forbidden)."""
-        return self._call("GET /audio-features", "audio_features", spotify_ids) or []
+        """Spotify's own audio features; closed to new apps since 2024 (raises Forbidden).
+
+        Called once, as a probe whose 403 is remembered; spotipy's deprecation warning says what we know.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self._call("GET /audio-features", "audio_features", spotify_ids) or []
 
     # Playlists -------------------------------------------------------------------------
 

@@ -200,6 +200,8 @@ class PhaseForm(forms.ModelForm):
 
 
 class SaveToSpotifyForm(forms.Form):
+    """Screen 2's save panel; its ids are prefixed because the rename form on the same page has `name` too."""
+
     name = forms.CharField(
         max_length=100, label="Playlist name", error_messages={"required": "Give the playlist a name."}
     )
@@ -207,3 +209,7 @@ class SaveToSpotifyForm(forms.Form):
     visibility = forms.ChoiceField(
         choices=[("private", "Private"), ("public", "Public")], initial="private", widget=forms.RadioSelect
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "save-%s")
+        super().__init__(*args, **kwargs)

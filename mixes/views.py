@@ -36,6 +36,7 @@ from mixes.models import MixTrack, Phase, PlaylistExport, SessionMix, WorkoutPla
 from mixes.preview import build_preview
 from music.demo import ensure_template_plans
 from music.models import MusicPreferences
+from music.views import sync_status_context
 
 PREVIEW = "mixes/mix_detail.html"
 PLAN = "mixes/plan_detail.html"
@@ -70,7 +71,12 @@ def generate(request: HttpRequest) -> HttpResponse:
         form = GenerateForm(initial=_screen1_initial(request), user=request.user)
         status = 200
     plan = _chosen_plan(request, form)
-    context = {"form": form, "plan": plan, "plan_spec": plan.to_spec() if plan and plan.phases.all() else None}
+    context = {
+        "form": form,
+        "plan": plan,
+        "plan_spec": plan.to_spec() if plan and plan.phases.all() else None,
+        **sync_status_context(request.user),
+    }
     if request.htmx and request.htmx.target == "plan-timeline":
         return render(request, "mixes/generate.html#plan-timeline", context)
     return render(request, "mixes/generate.html", context, status=status)

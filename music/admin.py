@@ -9,7 +9,9 @@ from music.models import (
     MasterListEntry,
     MusicPreferences,
     Play,
+    ProviderState,
     Source,
+    SpotifySync,
     Track,
     TrackAffinity,
     TrackArtist,
@@ -211,3 +213,18 @@ class TrackAffinityAdmin(admin.ModelAdmin):
     list_filter = ["liked"]
     search_fields = ["user__username", "track__title", "track__artist_names"]
     autocomplete_fields = ["user", "track"]
+
+
+@admin.register(SpotifySync)
+class SpotifySyncAdmin(admin.ModelAdmin):
+    list_display = ["user", "status", "progress", "plays_added", "saved_tracks", "finished_at"]
+    list_select_related = ["user"]
+    list_filter = ["status"]
+    readonly_fields = ["recent_cursor", "steps_done", "started_at", "finished_at"]
+
+
+@admin.register(ProviderState)
+class ProviderStateAdmin(admin.ModelAdmin):
+    """Deleting a row reopens that provider: it will be asked again."""
+
+    list_display = ["name", "closed_at", "reason"]

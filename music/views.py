@@ -54,7 +54,7 @@ def _library_context(request: HttpRequest, **extra) -> dict:
     sync = SpotifySync.objects.filter(user=user).first()
     mine = Track.objects.filter(pk__in=history_track_ids(user))
     return {
-        **_status_context(request),
+        **sync_status_context(request.user),
         "counts": library_counts(user),
         "my_without_tempo": tracks_without_tempo(mine),
         "catalog_tracks": Track.objects.count(),
@@ -64,17 +64,18 @@ def _library_context(request: HttpRequest, **extra) -> dict:
     }
 
 
-def _status_context(request: HttpRequest) -> dict:
+def sync_status_context(user) -> dict:
+    """What `music/_sync_status.html` needs; Screen 1 shows the same fragment."""
     return {
-        "sync": SpotifySync.objects.filter(user=request.user).first(),
-        "connected": is_connected(request.user),
-        "needs_reconnect": needs_reconnect(request.user),
+        "sync": SpotifySync.objects.filter(user=user).first(),
+        "connected": is_connected(user),
+        "needs_reconnect": needs_reconnect(user),
     }
 
 
 def _status_response(request: HttpRequest) -> HttpResponse:
     """The sync-status fragment; a finished sync tells the page (event `music-synced`) to refresh its counts."""
-    context = _status_context(request)
+    context = sync_status_context(request.user)
     response = render(request, SYNC_STATUS, context)
     if context["sync"] is not None and context["sync"].status == SpotifySync.Status.DONE:
         trigger_client_event(response, "music-synced")

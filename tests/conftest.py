@@ -2,11 +2,11 @@ import os
 
 import pytest
 
-# The Spotify sandbox fixtures (`spotify_sandbox`), for every test directory.
-pytest_plugins = ["tests.fixtures.spotify"]
-
 from config.celery import app as celery_app
 from tests.factories import UserFactory
+
+# The Spotify sandbox fixtures (`spotify_sandbox`, `connected_user`), for every test directory.
+pytest_plugins = ["tests.fixtures.spotify"]
 
 # Playwright runs an event loop in the test thread; the ORM is used there only by the tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -5,7 +5,7 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from allauth.socialaccount.models import SocialAccount, SocialToken
+from allauth.socialaccount.models import SocialToken
 from django.utils import timezone
 
 from accounts.spotify import SpotifyClient, SpotifyUnavailable
@@ -20,17 +20,8 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def connected(user, spotify_sandbox):
-    """The user linked to the sandbox's demo account, with a live token."""
-    issued = spotify_sandbox.issue_token()
-    account = SocialAccount.objects.create(user=user, provider="spotify", uid="sandbox-demo", extra_data={})
-    SocialToken.objects.create(
-        account=account,
-        token=issued["access_token"],
-        token_secret=issued["refresh_token"],
-        expires_at=timezone.now() + timedelta(hours=1),
-    )
-    return user
+def connected(connected_user):
+    return connected_user
 
 
 def sandbox_mix(owner, sandbox, count: int) -> SessionMix:

@@ -13,7 +13,9 @@ from music.models import (
     MasterListEntry,
     MusicPreferences,
     Play,
+    ProviderState,
     Source,
+    SpotifySync,
     Track,
     TrackAffinity,
 )
@@ -50,6 +52,8 @@ def make_objects(n: int = 1) -> dict[type, object]:
             SessionMix: mix,
             ScorerConfig: ScorerConfig.objects.create(name=f"Config {track.pk}"),
             Feedback: Feedback.objects.create(user=user, track=track, mix=mix, kind=Feedback.Kind.LIKED),
+            SpotifySync: SpotifySync.objects.create(user=user, status="done"),
+            ProviderState: ProviderState.objects.create(name=f"provider-{track.pk}", closed_at=timezone.now()),
         }
     return made
 
@@ -72,6 +76,8 @@ def test_every_registered_model_is_covered(db):
         "sessionmix",
         "scorerconfig",
         "feedback",
+        "spotifysync",
+        "providerstate",
     }
 
 

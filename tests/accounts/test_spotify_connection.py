@@ -1,0 +1,126 @@
+"""The Spotify connection: tokens encrypted at rest, refreshed in time, revocation, connect and disconnect."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from allauth.socialaccount.models import SocialAccount, SocialToken
+from django.utils import timezone
+
+from accounts.crypto import decrypt, encrypt
+from accounts.spotify import RateLimited, ReconnectSpotify, SpotifyClient, SpotifyNotConnected, SpotifyUnavailable
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(user) -> SocialToken:
+    return SocialToken.objects.get(account__user=user)
+
+
+def test_tokens_are_encrypted_at_rest(connected_user, spotify_sandbox):
+    """Neither the access nor the refresh token is stored in clear."""
+    row = SocialToken.objects.values("token", "token_secret").get(account__user=connected_user)
+    assert row["token"].startswith("fernet:") and row["token_secret"].startswith("fernet:")
+    issued_access = decrypt(row["token"])
+    assert issued_access not in row["token"]
+
+
+def test_encrypt_round_trips_and_is_idempotent(settings):
+    """Encrypting twice doesn't double-wrap; decrypting gives the secret back."""
+    once = encrypt("secret-token")
+    assert encrypt(once) == once and decrypt(once) == "secret-token"
+
+
+def test_rotated_keys_still_read_old_tokens(settings):
+    """With a new key first and the old one second, old tokens still decrypt."""
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.TOKEN_ENCRYPTION_KEYS = old
+    sealed = encrypt("secret-token")
+    settings.TOKEN_ENCRYPTION_KEYS = f"{new},{old}"
+    assert decrypt(sealed) == "secret-token"
+
+
+def test_token_near_expiry_is_refreshed_before_the_call(connected_user, spotify_sandbox):
+    """An access token about to expire is refreshed first: one token call, then the request."""
+    SocialToken.objects.update(expires_at=timezone.now() + timedelta(seconds=20))
+    SpotifyClient.for_user(connected_user).me()
+    assert spotify_sandbox.count("POST", "/api/token") == 1
+    assert stored(connected_user).expires_at > timezone.now() + timedelta(minutes=30)
+
+
+def test_401_refreshes_and_retries_once(connected_user, spotify_sandbox):
+    """An access token Spotify no longer accepts is refreshed and the call repeated."""
+    spotify_sandbox.expire_access_tokens()
+    assert SpotifyClient.for_user(connected_user).me()["id"] == "sandbox-demo"
+    assert spotify_sandbox.count("GET", "/v1/me") == 2
+
+
+def test_revoked_refresh_token_asks_to_reconnect(connected_user, spotify_sandbox, client):
+    """A revoked refresh token drops the stored token and the settings page offers to reconnect."""
+    spotify_sandbox.expire_access_tokens()
+    spotify_sandbox.revoke_refresh_tokens()
+    with pytest.raises(ReconnectSpotify):
+        SpotifyClient.for_user(connected_user).me()
+    assert not SocialToken.objects.exists() and SocialAccount.objects.exists()
+    client.force_login(connected_user)
+    assert "Reconnect Spotify" in client.get("/settings/").text
+
+
+def test_rate_limit_is_raised_at_once_with_retry_after(connected_user, spotify_sandbox):
+    """A 429 is not slept through: the caller gets Retry-After at once."""
+    spotify_sandbox.fault(path="/v1/me", status=429, retry_after=30, times=1)
+    with pytest.raises(RateLimited) as error:
+        SpotifyClient.for_user(connected_user).me()
+    assert error.value.retry_after == 30 and "try again in 30 s" in str(error.value)
+
+
+def test_server_errors_on_safe_calls_are_retried(connected_user, spotify_sandbox):
+    """A 503 on a read is retried with backoff and then succeeds."""
+    spotify_sandbox.fault(path="/v1/me", status=503, times=1)
+    assert SpotifyClient.for_user(connected_user).me()["id"] == "sandbox-demo"
+
+
+def test_server_errors_on_create_are_not_repeated(connected_user, spotify_sandbox):
+    """Creating a playlist is never repeated blindly: a 500 is reported, and no playlist appears twice."""
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=500, times=1)
+    with pytest.raises(SpotifyUnavailable):
+        SpotifyClient.for_user(connected_user).create_playlist("x", "", public=False)
+    assert spotify_sandbox.count("POST", "/v1/me/playlists") == 1
+
+
+def test_user_without_spotify_is_not_connected(user):
+    """Without a Spotify link the client says so."""
+    with pytest.raises(SpotifyNotConnected):
+        SpotifyClient.for_user(user)
+
+
+def test_tokens_never_reach_the_logs(connected_user, spotify_sandbox, caplog):
+    """Even at DEBUG, no log line carries the access token."""
+    access = decrypt(SocialToken.objects.values_list("token", flat=True).get())
+    spotify_sandbox.fault(path="/v1/me", status=404, times=1)
+    with caplog.at_level(logging.DEBUG):
+        client = SpotifyClient.for_user(connected_user)
+        client.top_tracks("short_term")
+        try:
+            client.me()
+        except Exception:
+            pass
+    assert access not in caplog.text
+
+
+def test_settings_page_shows_connection_and_disconnects(connected_user, spotify_sandbox, client):
+    """Settings show who is connected; disconnecting removes the link and its tokens, nothing else."""
+    client.force_login(connected_user)
+    assert "Disconnect Spotify" in client.get("/settings/").text
+    response = client.post("/settings/spotify/disconnect/")
+    assert response.status_code == 302
+    assert not SocialAccount.objects.exists() and not SocialToken.objects.exists()
+    assert "Connect Spotify" in client.get("/settings/").text
+
+
+def test_login_page_offers_continue_with_spotify(client, db):
+    """The sign-in page has a Continue with Spotify button that posts to the provider."""
+    text = client.get("/accounts/login/").text
+    assert "Continue with Spotify" in text and 'action="/accounts/spotify/login/?process=login"' in text

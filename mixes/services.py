@@ -35,10 +35,10 @@ def load_pool(user=None) -> Pool:
     affinity, removed = {}, {}
     if user is not None:
         affinity = {
-            track_id: (plays, skips, liked)
-            for track_id, plays, skips, liked in TrackAffinity.objects.for_user(user).values_list(
-                "track_id", "play_count", "skip_count", "liked"
-            )
+            track_id: (plays, skips, liked, saved or in_playlists, top_rank is not None)
+            for track_id, plays, skips, liked, saved, in_playlists, top_rank in TrackAffinity.objects.for_user(
+                user
+            ).values_list("track_id", "play_count", "skip_count", "liked", "saved", "in_playlists", "top_rank")
         }
         removed = dict(
             Feedback.objects.filter(user=user, kind__in=REJECTIONS)
@@ -60,7 +60,7 @@ def load_pool(user=None) -> Pool:
     )
     records = []
     for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability in rows:
-        plays, skips, liked = affinity.get(pk, (0, 0, False))
+        plays, skips, liked, saved, top = affinity.get(pk, (0, 0, False, False, False))
         records.append(
             TrackRecord(
                 key=str(pk),
@@ -76,6 +76,8 @@ def load_pool(user=None) -> Pool:
                 plays=plays,
                 skips=skips,
                 liked=liked,
+                saved=saved,
+                top=top,
                 removed=removed.get(pk, 0),
             )
         )

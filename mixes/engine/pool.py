@@ -37,7 +37,9 @@ class TrackRecord:
     plays: int = 0
     skips: int = 0
     removed: int = 0
-    liked: bool = False
+    liked: bool = False  # liked in Session Mix
+    saved: bool = False  # in the person's Spotify library (Liked Songs, or their own playlists)
+    top: bool = False  # one of their Spotify top tracks
 
 
 def _floats(values) -> np.ndarray:
@@ -68,6 +70,8 @@ class Pool:
         skips: np.ndarray,
         removed: np.ndarray,
         liked: np.ndarray,
+        saved: np.ndarray | None = None,
+        top: np.ndarray | None = None,
         skipped_rows: int = 0,
     ):
         self.keys = keys
@@ -89,6 +93,8 @@ class Pool:
         self.skips = skips
         self.removed = removed
         self.liked = liked
+        self.saved = np.zeros(len(keys), dtype=bool) if saved is None else saved
+        self.top = np.zeros(len(keys), dtype=bool) if top is None else top
         # Rows of a CSV catalog that could not be used (those the catalog import refuses too).
         self.skipped_rows = skipped_rows
         has_features = np.isfinite(tempo) & (tempo > 0) & np.isfinite(energy)
@@ -97,7 +103,7 @@ class Pool:
         self.usable = has_features & (duration_s > 0)
         self.plays_scale = max(float(plays.max(initial=0)), MIN_PLAYS_SCALE)
         # Without any history these parts of a score are the same for every track; the scorer skips them.
-        self.has_plays = bool(plays.max(initial=0) > 0)
+        self.has_plays = bool(plays.max(initial=0) > 0 or self.saved.any() or self.top.any())
         self.has_feedback = bool(liked.any() or skips.max(initial=0) > 0 or removed.max(initial=0) > 0)
         self.missing_mood = bool(np.isnan(valence).any() or np.isnan(danceability).any())
         # Tracks sorted by tempo, for window queries that never scan the whole pool.
@@ -164,6 +170,8 @@ class Pool:
             skips=np.array([row.skips for row in rows], dtype=np.float64),
             removed=np.array([row.removed for row in rows], dtype=np.float64),
             liked=np.array([bool(row.liked) for row in rows], dtype=bool),
+            saved=np.array([bool(row.saved) for row in rows], dtype=bool),
+            top=np.array([bool(row.top) for row in rows], dtype=bool),
             skipped_rows=skipped_rows,
         )
 
@@ -200,6 +208,8 @@ class Pool:
             skips=self.skips[pick],
             removed=self.removed[pick],
             liked=self.liked[pick],
+            saved=self.saved[pick],
+            top=self.top[pick],
         )
 
     # Reading -----------------------------------------------------------------------------------------------------
@@ -308,4 +318,6 @@ class Pool:
             skips=int(self.skips[index]),
             removed=int(self.removed[index]),
             liked=bool(self.liked[index]),
+            saved=bool(self.saved[index]),
+            top=bool(self.top[index]),
         )

@@ -30,6 +30,11 @@ NEUTRAL = 0.5
 MOOD_WORDS = {"peak": "upbeat", "interval": "upbeat", "build": "upbeat", "recovery": "calm", "cool_down": "calm"}
 
 
+# How well known a track with no plays counted here is, against one played often (1.0).
+TOP_TRACK = 0.8
+SAVED_TRACK = 0.6
+
+
 @dataclass(frozen=True)
 class Weights:
     tempo: float = 3.0
@@ -108,7 +113,11 @@ class Scorer:
         dance = np.nan_to_num(pool.danceability[idx], nan=NEUTRAL) if pool.missing_mood else pool.danceability[idx]
         mood = np.exp(-0.5 * ((valence - valence_target) ** 2 + (dance - dance_target) ** 2) / MOOD_WIDTH**2)
         parts: dict[str, np.ndarray | float] = {"mood": w.mood * mood}
-        known = np.minimum(np.log1p(pool.plays[idx]) / np.log1p(pool.plays_scale), 1.0) if pool.has_plays else 0.0
+        known = 0.0
+        if pool.has_plays:
+            # Plays count most; a top track or one in the Spotify library is known even without plays here.
+            played = np.minimum(np.log1p(pool.plays[idx]) / np.log1p(pool.plays_scale), 1.0)
+            known = np.maximum.reduce([played, TOP_TRACK * pool.top[idx], SAVED_TRACK * pool.saved[idx]])
         parts["familiarity"] = w.familiarity * (prefs.familiarity * known + (1 - prefs.familiarity) * (1 - known))
         parts["seed_artist"] = w.seed_artist * self._seed_artist_match() if prefs.seed_artists else 0.0
         genres = pool.genre_ids_named(prefs.seed_genres) if prefs.seed_genres else ()
@@ -171,9 +180,14 @@ class Scorer:
         if part["seed_genre"] > 0:
             extras.append((part["seed_genre"], f"seed genre {pool.genre_names[pool.genre_id[index]]}"))
         plays = int(pool.plays[index])
-        if plays and self.prefs.familiarity >= 0.5:
-            extras.append((part["familiarity"], f"you played this {plays} time{'s' if plays != 1 else ''}"))
-        elif not plays and self.prefs.familiarity < 0.5:
+        known = plays or pool.top[index] or pool.saved[index]
+        if known and self.prefs.familiarity >= 0.5:
+            if plays:
+                words = f"you played this {plays} time{'s' if plays != 1 else ''}"
+            else:
+                words = "one of your top tracks" if pool.top[index] else "in your Spotify library"
+            extras.append((part["familiarity"], words))
+        elif not known and self.prefs.familiarity < 0.5:
             extras.append((part["familiarity"], "new to you"))
         if pool.liked[index]:
             extras.append((part["feedback"], "you liked it"))

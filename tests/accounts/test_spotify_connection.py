@@ -8,7 +8,14 @@ from allauth.socialaccount.models import SocialAccount, SocialToken
 from django.utils import timezone
 
 from accounts.crypto import decrypt, encrypt
-from accounts.spotify import RateLimited, ReconnectSpotify, SpotifyClient, SpotifyNotConnected, SpotifyUnavailable
+from accounts.spotify import (
+    NotFound,
+    RateLimited,
+    ReconnectSpotify,
+    SpotifyClient,
+    SpotifyNotConnected,
+    SpotifyUnavailable,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -103,10 +110,8 @@ def test_tokens_never_reach_the_logs(connected_user, spotify_sandbox, caplog):
     with caplog.at_level(logging.DEBUG):
         client = SpotifyClient.for_user(connected_user)
         client.top_tracks("short_term")
-        try:
+        with pytest.raises(NotFound):
             client.me()
-        except Exception:
-            pass
     assert access not in caplog.text
 
 

@@ -89,6 +89,19 @@ def test_discover_setting_prefers_new_tracks():
     assert scores[1] > scores[0]
 
 
+def test_top_and_saved_tracks_count_as_familiar_without_plays():
+    """A Spotify top track, then a saved one, rank above an unknown track for someone who likes the familiar."""
+    pool = Pool.from_records([track("top", top=True), track("saved", saved=True), track("new")])
+    scores = scores_of(pool, prefs=Preferences(familiarity=1.0)).scores
+    assert scores[0] > scores[1] > scores[2]
+
+
+def test_explain_names_a_top_track():
+    """A top track with no plays here is explained as one of the person's top tracks."""
+    pool = Pool.from_records([track("a", tempo=160.0, top=True)])
+    assert "one of your top tracks" in explain(pool, 0, 160, 0.7, "steady", Preferences(familiarity=0.8), W)
+
+
 def test_mood_follows_the_phase_kind():
     """A bright, danceable song fits a peak better than a cool-down; a calm one the other way round."""
     pool = Pool.from_records(

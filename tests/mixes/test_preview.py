@@ -222,3 +222,15 @@ def test_mix_list_and_delete(user_client, mix):
     response = user_client.post(f"/mixes/{mix.pk}/delete/")
     assert response.status_code == 302
     assert not type(mix).objects.filter(pk=mix.pk).exists()
+
+
+def test_pool_carries_spotify_library_signals(user, catalog):
+    """Saved, playlist and top tracks from the Spotify sync reach the scorer's pool."""
+    saved, listed, top = catalog[:3]
+    TrackAffinity.objects.create(user=user, track=saved, saved=True)
+    TrackAffinity.objects.create(user=user, track=listed, in_playlists=True)
+    TrackAffinity.objects.create(user=user, track=top, top_rank=3)
+    pool = services.load_pool(user)
+    record = {key: pool.record(pool.index_of(str(t.pk))) for key, t in (("s", saved), ("l", listed), ("t", top))}
+    assert record["s"].saved and record["l"].saved and not record["s"].top
+    assert record["t"].top and not record["t"].saved

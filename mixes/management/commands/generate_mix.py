@@ -43,7 +43,9 @@ class Command(BaseCommand):
         result = generate(pool, plan, prefs, seed=options["seed"])
         notes = list(result.notes)
         if pool.skipped_rows:
-            notes.append(f"{pool.skipped_rows} catalog rows were skipped (missing or invalid title, artist, id or values)."
+            notes.append(
+                f"{pool.skipped_rows} catalog rows were skipped (missing or invalid title, artist, id or values)."
+            )
         if options["json"]:
             self.stdout.write(json.dumps(as_json(result, pool, notes), ensure_ascii=False, indent=2))
         else:

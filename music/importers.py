@@ -27,7 +27,6 @@ BATCH_SIZE = 2000
 CHUNK_SIZE = 2000
 TRACK_FIELDS = ("title", "artist_names", "album", "release_year", "duration_ms", "explicit", "genre", "song_key")
 # Source's order is its priority: a value is replaced only by one from the same or a later source.
-_RANK = {source.value: rank for rank, source in enumerate(Source)}
 
 Progress = Callable[[int, int | None], None]
 
@@ -102,18 +101,17 @@ def resolve_artists(names: Iterable[str]) -> dict[str, int]:
 def offer_features(features: AudioFeatures, values: dict[str, float | None], source: str) -> bool:
     """Take the offered values a source may set; say whether anything changed.
 
-    A value replaces one from the same or an earlier source in `Source` order, never a later
-    one: a person's BPM fix survives every re-import. An unknown (None) value replaces nothing.
+    A value replaces one from the same or a less trusted source (`Source.rank`), never a more
+    trusted one: a person's BPM fix survives every re-import. An unknown (None) value replaces nothing.
     """
-    rank = _RANK[source]
+    rank = Source.rank(source)
     changed = False
     for name in AudioFeatures.FIELDS:
         value = values.get(name)
         if value is None:
             continue
         held = features.sources.get(name)
-        held_rank = -1 if held is None else _RANK.get(held, len(_RANK))
-        if getattr(features, name) is not None and held_rank > rank:
+        if getattr(features, name) is not None and Source.rank(held) > rank:
             continue
         if getattr(features, name) != value or held != source:
             setattr(features, name, value)

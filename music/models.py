@@ -21,14 +21,25 @@ class Artist(models.Model):
 
 
 class Source(models.TextChoices):
-    """Where a value came from. Later sources in PRIORITY override earlier ones."""
+    """Where a value came from, in rising trust: a value never gives way to one from a lower source.
+
+    The person's own correction wins over everything; an imported catalog (Spotify's audio
+    features as published) over the providers asked one by one; our demo estimates last.
+    The provider chain (music/features.py) asks in that same order and only fills gaps.
+    """
 
     DEMO = "demo", "Demo catalog"
-    CATALOG = "catalog", "Catalog import"
-    SPOTIFY = "spotify", "Spotify"
-    RECCOBEATS = "reccobeats", "ReccoBeats"
     DEEZER = "deezer", "Deezer"
+    RECCOBEATS = "reccobeats", "ReccoBeats"
+    SPOTIFY = "spotify", "Spotify"
+    CATALOG = "catalog", "Catalog import"
     USER = "user", "User correction"
+
+    @classmethod
+    def rank(cls, value: str | None) -> int:
+        """Higher is more trusted; an unknown or missing source ranks lowest."""
+        order = list(cls.values)
+        return order.index(value) if value in order else -1
 
 
 class TrackQuerySet(models.QuerySet):

@@ -284,6 +284,15 @@ def test_user_tempo_correction_survives_reimport(db, tidy_csv):
     assert (features.energy, features.sources["energy"]) == (0.9, Source.CATALOG)
 
 
+def test_catalog_import_replaces_a_provider_value(db, tidy_csv):
+    """An imported catalog is trusted over ReccoBeats: a re-import replaces the provider's tempo."""
+    import_tracks(tidy_csv(tidy_row(tempo="86")))
+    AudioFeatures.objects.update(tempo=90, sources={"tempo": Source.RECCOBEATS})
+    import_tracks(tidy_csv(tidy_row(tempo="86")))
+    features = AudioFeatures.objects.get()
+    assert (features.tempo, features.sources["tempo"]) == (86, Source.CATALOG)
+
+
 def test_progress_is_written_to_stderr(db, tidy_csv):
     """The progress bar counts rows on stderr, in place."""
     _, err = import_tracks(tidy_csv(tidy_row(), tidy_row("6666666666666666666666")))

@@ -236,6 +236,9 @@ class TrackAffinity(models.Model):
     )
     top_ranges = models.JSONField(default=list, blank=True, help_text="short_term, medium_term, long_term.")
     in_playlists = models.BooleanField(default=False, help_text="In one of the user's own Spotify playlists.")
+    tempo_override = models.FloatField(
+        null=True, blank=True, help_text="This person's tempo for the track (their ×2 / ÷2 fix); wins over every source."
+    )
 
     objects = TrackAffinityQuerySet.as_manager()
 

@@ -259,6 +259,7 @@ class MixTrack(models.Model):
     locked = models.BooleanField(default=False)
     liked = models.BooleanField(default=False)
     score = models.FloatField(default=0)
+    tempo = models.FloatField(null=True, blank=True, help_text="The track's tempo for this person when chosen.")
     tempo_factor = models.FloatField(default=1.0, help_text="1, 2 (double time) or 0.5 (half time).")
     why = models.CharField(max_length=300, blank=True)
 
@@ -270,8 +271,8 @@ class MixTrack(models.Model):
 
     @property
     def effective_bpm(self) -> float | None:
-        tempo = self.track.features.tempo if hasattr(self.track, "features") else None
-        return None if tempo is None else tempo * self.tempo_factor
+        """The tempo as the workout hears it: in double or half time where that fits the target."""
+        return None if self.tempo is None else self.tempo * self.tempo_factor
 
 
 class Feedback(models.Model):

@@ -14,12 +14,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
-from mixes.engine.plan import PlanSpec
+from mixes.engine.plan import TEMPO_RANGE, PlanSpec
 from mixes.engine.pool import Pool, TrackRecord
 from mixes.engine.scorer import Preferences, Weights
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
 from music.models import MusicPreferences, Track, TrackAffinity, TrackArtist
 
+NO_AFFINITY = (0, 0, False, False, False, None)
 # Feedback that counts against a track: taken out of a mix by hand.
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 
@@ -35,10 +36,12 @@ def load_pool(user=None) -> Pool:
     affinity, removed = {}, {}
     if user is not None:
         affinity = {
-            track_id: (plays, skips, liked, saved or in_playlists, top_rank is not None)
-            for track_id, plays, skips, liked, saved, in_playlists, top_rank in TrackAffinity.objects.for_user(
+            track_id: (plays, skips, liked, saved or in_playlists, top_rank is not None, tempo)
+            for track_id, plays, skips, liked, saved, in_playlists, top_rank, tempo in TrackAffinity.objects.for_user(
                 user
-            ).values_list("track_id", "play_count", "skip_count", "liked", "saved", "in_playlists", "top_rank")
+            ).values_list(
+                "track_id", "play_count", "skip_count", "liked", "saved", "in_playlists", "top_rank", "tempo_override"
+            )
         }
         removed = dict(
             Feedback.objects.filter(user=user, kind__in=REJECTIONS)
@@ -60,14 +63,14 @@ def load_pool(user=None) -> Pool:
     )
     records = []
     for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability in rows:
-        plays, skips, liked, saved, top = affinity.get(pk, (0, 0, False, False, False))
+        plays, skips, liked, saved, top, own_tempo = affinity.get(pk, NO_AFFINITY)
         records.append(
             TrackRecord(
                 key=str(pk),
                 title=title,
                 artists=tuple(credits.get(pk) or [artist_names]),
                 duration_ms=duration_ms,
-                tempo=tempo,
+                tempo=tempo if own_tempo is None else own_tempo,
                 energy=energy,
                 valence=valence,
                 danceability=danceability,
@@ -200,7 +203,7 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
     with transaction.atomic():
         _record(mix, item.track_id, Feedback.Kind.SWAPPED)
         item.track_id = int(pick.key)
-        item.score, item.tempo_factor, item.why = pick.score, pick.tempo_factor, pick.why
+        item.tempo, item.score, item.tempo_factor, item.why = pick.tempo, pick.score, pick.tempo_factor, pick.why
         item.locked = item.liked = False
         item.save()
     return MixTrack.objects.select_related("track__features").get(pk=item.pk)
@@ -244,11 +247,21 @@ def toggle_like(mix: SessionMix, item: MixTrack) -> MixTrack:
 
 
 def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
-    """The person knows better: the track's tempo is ×2 or ÷2 what the provider said."""
-    features = item.track.features
+    """The person knows better: for them, this track's tempo is ×2 or ÷2 what we had.
+
+    The fix is theirs (TrackAffinity.tempo_override), not the catalog's: other people's mixes
+    don't change. Raises ValueError, fit to show, for a tempo outside 30–250 BPM.
+    """
+    if item.tempo is None:
+        raise ValueError("This track has no tempo to correct.")
+    tempo = round(item.tempo * factor, 2)
+    if not TEMPO_RANGE[0] <= tempo <= TEMPO_RANGE[1]:
+        raise ValueError(f"That would make it {tempo:.0f} BPM; tempos go from 30 to 250.")
     with transaction.atomic():
-        features.correct_tempo(factor)
-        _record(mix, item.track_id, Feedback.Kind.BPM_CORRECTED, value=features.tempo)
+        TrackAffinity.objects.update_or_create(
+            user=mix.owner, track_id=item.track_id, defaults={"tempo_override": tempo}
+        )
+        _record(mix, item.track_id, Feedback.Kind.BPM_CORRECTED, value=tempo)
         refresh_explanations(mix)
     return MixTrack.objects.select_related("track__features").get(pk=item.pk)
 
@@ -265,8 +278,8 @@ def refresh_explanations(mix: SessionMix) -> None:
         Weights.from_dict(mix.scorer_settings),
     )
     for item, pick in zip(items, (p for picks in sections for p in picks), strict=True):
-        item.score, item.tempo_factor, item.why = pick.score, pick.tempo_factor, pick.why
-    MixTrack.objects.bulk_update(items, ["score", "tempo_factor", "why"])
+        item.tempo, item.score, item.tempo_factor, item.why = pick.tempo, pick.score, pick.tempo_factor, pick.why
+    MixTrack.objects.bulk_update(items, ["tempo", "score", "tempo_factor", "why"])
 
 
 def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixTrack] | None = None) -> None:
@@ -280,10 +293,10 @@ def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixT
             new.append(row)
         else:
             kept.append(row)
-        row.section, row.position = pick.section, position
+        row.section, row.position, row.tempo = pick.section, position, pick.tempo
         row.score, row.tempo_factor, row.why = pick.score, pick.tempo_factor, pick.why
     MixTrack.objects.bulk_create(new)
-    MixTrack.objects.bulk_update(kept, ["section", "position", "score", "tempo_factor", "why"])
+    MixTrack.objects.bulk_update(kept, ["section", "position", "tempo", "score", "tempo_factor", "why"])
 
 
 def _slots(items: list[MixTrack]):

@@ -267,9 +267,11 @@ def track_bpm(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResp
     form = BpmForm(request.POST)
     if not form.is_valid():
         return _respond_row(request, mix, item, error=form.errors["factor"][0], status=422)
-    if item.track.features.tempo is None:
-        return _respond_row(request, mix, item, error="This track has no tempo to correct.", status=422)
-    return _respond_row(request, mix, services.fix_bpm(mix, item, form.cleaned_data["factor"]))
+    try:
+        item = services.fix_bpm(mix, item, form.cleaned_data["factor"])
+    except ValueError as error:
+        return _respond_row(request, mix, item, error=str(error), status=422)
+    return _respond_row(request, mix, item)
 
 
 @track_action

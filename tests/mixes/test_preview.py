@@ -4,7 +4,7 @@ import pytest
 
 from mixes import services
 from mixes.models import Feedback, MixTrack
-from music.models import Source, TrackAffinity
+from music.models import TrackAffinity
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -111,27 +111,47 @@ def test_like_marks_the_track_for_the_scorer(user_client, user, mix):
     assert TrackAffinity.objects.get(user=user, track_id=item.track_id).liked
 
 
-def test_bpm_double_corrects_the_tempo(user_client, mix):
-    """×2 doubles the track's tempo, marks it as the user's correction and records it."""
+def test_bpm_double_corrects_the_tempo_for_this_person(user_client, user, mix):
+    """×2 doubles the track's tempo for this person, records it, and redraws the row."""
     item = first(mix)
-    before = item.track.features.tempo
+    before = item.tempo
     response = user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
-    item.track.features.refresh_from_db()
-    assert item.track.features.tempo == pytest.approx(before * 2)
-    assert item.track.features.sources["tempo"] == Source.USER
+    item.refresh_from_db()
+    assert item.tempo == pytest.approx(before * 2)
+    assert TrackAffinity.objects.get(user=user, track_id=item.track_id).tempo_override == pytest.approx(before * 2)
     assert Feedback.objects.get(kind="bpm_corrected").value == pytest.approx(before * 2)
     assert f'id="t{item.pk}"' in response.text
+
+
+def test_bpm_fix_leaves_the_catalog_and_other_people_alone(user_client, other_user, mix, plan):
+    """One person's ×2 changes neither the catalog's tempo nor another person's pool."""
+    item = first(mix)
+    catalog_tempo = item.track.features.tempo
+    user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
+    item.track.features.refresh_from_db()
+    assert item.track.features.tempo == catalog_tempo
+    pool = services.load_pool(other_user)
+    assert pool.record(pool.index_of(str(item.track_id))).tempo == catalog_tempo
+
+
+def test_bpm_fix_is_bounded(user_client, mix):
+    """A fix that would leave 30–250 BPM is refused in the row, nothing changed."""
+    item = first(mix)
+    MixTrack.objects.filter(pk=item.pk).update(tempo=180)
+    response = user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
+    assert response.status_code == 422 and "tempos go from 30 to 250" in response.text
+    assert not TrackAffinity.objects.filter(tempo_override__isnull=False).exists()
 
 
 def test_bpm_bad_factor_is_an_error_in_the_row(user_client, mix):
     """Anything but ×2 or ÷2 is refused with a message in the row, nothing changed."""
     item = first(mix)
-    before = item.track.features.tempo
+    before = item.tempo
     response = user_client.post(url(mix, item, "bpm"), {"factor": "3"}, headers=HTMX)
     assert response.status_code == 422
     assert "Use ×2 or ÷2." in response.text
-    item.track.features.refresh_from_db()
-    assert item.track.features.tempo == before
+    item.refresh_from_db()
+    assert item.tempo == before
 
 
 def test_move_down_swaps_with_the_next_track(user_client, mix):

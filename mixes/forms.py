@@ -3,7 +3,7 @@
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
-from mixes.engine.plan import MAX_PLAN_S, TEMPLATES, PlanError
+from mixes.engine.plan import MAX_PLAN_S, TEMPLATES, PlanError, PlanSpec
 from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
 from music.models import Artist, Track
 
@@ -78,7 +78,12 @@ class GenerateForm(SeedsForm):
                 self.add_error("plan", "This plan has no phases yet; add one in the plan editor.")
             else:
                 try:
-                    plan.to_spec().select(mix_type)
+                    spec = PlanSpec.from_dict(plan.to_spec().to_dict())  # the whole plan, checked as the engine will
+                except PlanError as error:
+                    self.add_error("plan", str(error))
+                    return cleaned
+                try:
+                    spec.select(mix_type)
                 except PlanError as error:
                     self.add_error("mix_type", str(error))
         return cleaned

@@ -6,9 +6,10 @@ from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
 
-from mixes.engine.plan import MAX_PHASE_S, PlanPhase, PlanSpec
+from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, PlanError, PlanPhase, PlanSpec
 from music.models import PhaseKind, Track
 
+NEW_PHASE_S = 300
 TEMPO_VALIDATORS = [MinValueValidator(30), MaxValueValidator(250)]
 ENERGY_VALIDATORS = [MinValueValidator(0), MaxValueValidator(1)]
 
@@ -67,8 +68,10 @@ class WorkoutPlan(models.Model):
         return plan
 
     def add_phase(self) -> "Phase":
-        """Append a phase that continues from the last one."""
+        """Append a 5-minute phase that continues from the last one; PlanError if the plan would pass 6 hours."""
         phases = self.ordered_phases()
+        if sum(p.duration_s for p in phases) + NEW_PHASE_S > MAX_PLAN_S:
+            raise PlanError("The plan can last at most 6 hours; shorten a phase before adding another.")
         last = phases[-1] if phases else None
         tempo = last.tempo_end if last else 120
         energy = last.energy_end if last else 0.5
@@ -76,7 +79,7 @@ class WorkoutPlan(models.Model):
             position=(last.position + 1) if last else 0,
             name="New phase",
             kind=PhaseKind.STEADY,
-            duration_s=300,
+            duration_s=NEW_PHASE_S,
             tempo_start=tempo,
             tempo_end=tempo,
             energy_start=energy,

@@ -444,7 +444,13 @@ def phase_action(view: Callable) -> Callable:
 @require_POST
 def phase_add(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _owned_plan(request, plan_id)
-    plan.add_phase()
+    try:
+        plan.add_phase()
+    except PlanError as error:
+        if not request.htmx:
+            messages.error(request, str(error))
+            return redirect(plan)
+        return render(request, f"{PLAN}#phases", _plan_context(plan, plan_error=str(error)), status=422)
     return _respond_phases(request, plan)
 
 

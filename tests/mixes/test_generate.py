@@ -127,3 +127,12 @@ def test_artist_autocomplete_suggests_catalog_artists(user_client, catalog):
     name = catalog[0].artists.first().name
     response = user_client.get("/music/artists/", {"seed_artists": f"Someone, {name[:-1]}"})
     assert f'value="Someone, {name}"' in response.text
+
+
+def test_plan_over_six_hours_is_refused_at_generate(user_client, user, plan, catalog):
+    """A plan made longer than 6 hours elsewhere (the admin) is refused by Generate, not stored."""
+    plan.phases.filter(position=1).update(duration_s=6 * 3600)
+    response = post_generate(user_client, plan)
+    assert response.status_code == 422
+    assert "at most 6 hours" in str(response.context["form"].errors["plan"])
+    assert not SessionMix.objects.exists()

@@ -118,3 +118,11 @@ def test_delete_plan_keeps_its_mixes(user_client, mix, plan):
     mix.refresh_from_db()
     assert mix.plan is None and mix.tracks.exists()
     assert user_client.get(mix.get_absolute_url()).status_code == 200
+
+
+def test_adding_a_phase_past_six_hours_is_refused(user_client, plan):
+    """ "Add a phase" on a plan of nearly 6 hours says why and adds nothing."""
+    plan.phases.filter(position=1).update(duration_s=6 * 3600 - 700)
+    response = user_client.post(f"/plans/{plan.pk}/phases/", headers=HTMX)
+    assert response.status_code == 422 and "at most 6 hours" in response.text
+    assert plan.phases.count() == 3

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
@@ -25,13 +25,26 @@ NO_AFFINITY = (0, 0, False, False, False, None)
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 
 
-def load_pool(user=None) -> Pool:
-    """Every catalog track as a candidate, with what the user's history and feedback say about it.
+def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None = None, track_ids=()) -> Pool:
+    """Catalog tracks as candidates, with what the user's history and feedback say about them.
 
-    Five queries whatever the catalog's size.
+    Every track by default (generating a mix). A row action needs fewer: `tempo_ranges` (BPM)
+    and `track_ids` narrow the pool to tracks in those ranges, those ids, and tracks whose tempo
+    this person corrected. Five queries whatever the catalog's size.
     """
+    tracks = Track.objects.all()
+    narrowed = tempo_ranges is not None or bool(track_ids)
+    if narrowed:
+        wanted = Q(pk__in=list(track_ids))
+        for low, high in tempo_ranges or ():
+            wanted |= Q(features__tempo__range=(low, high))
+        if user is not None:
+            corrected = TrackAffinity.objects.for_user(user).filter(tempo_override__isnull=False)
+            wanted |= Q(pk__in=corrected.values("track_id"))
+        tracks = tracks.filter(wanted)
     credits: dict[int, list[str]] = defaultdict(list)
-    for track_id, name in TrackArtist.objects.order_by("track_id", "position").values_list("track_id", "artist__name"):
+    artists = TrackArtist.objects.filter(track__in=tracks) if narrowed else TrackArtist.objects.all()
+    for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
         credits[track_id].append(name)
     affinity, removed = {}, {}
     if user is not None:
@@ -49,7 +62,7 @@ def load_pool(user=None) -> Pool:
             .annotate(n=Count("id"))
             .values_list("track_id", "n")
         )
-    rows = Track.objects.values_list(
+    rows = tracks.values_list(
         "pk",
         "title",
         "artist_names",
@@ -186,10 +199,11 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
     """Replace a track with the next best candidate for its slot; None when nothing else fits."""
     items = list(mix.tracks.select_related("track"))
     section, slot = next((s, i) for s, i, other in _slots(items) if other.pk == item.pk)
-    pool = load_pool(mix.owner)
+    spec = mix.plan_spec()
+    pool = load_pool(mix.owner, tempo_ranges=section_tempo_ranges(spec, section), track_ids=_track_ids(items))
     pick = replacement(
         pool,
-        mix.plan_spec(),
+        spec,
         _section_keys(mix, items),
         section,
         slot,
@@ -269,7 +283,7 @@ def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
 def refresh_explanations(mix: SessionMix) -> None:
     """Recompute scores, half/double-time reading and explanations for the mix as it now stands."""
     items = list(mix.tracks.select_related("track"))
-    pool = load_pool(mix.owner)
+    pool = load_pool(mix.owner, track_ids=_track_ids(items))
     sections = rescore(
         pool,
         mix.plan_spec(),
@@ -297,6 +311,18 @@ def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixT
         row.score, row.tempo_factor, row.why = pick.score, pick.tempo_factor, pick.why
     MixTrack.objects.bulk_create(new)
     MixTrack.objects.bulk_update(kept, ["section", "position", "tempo", "score", "tempo_factor", "why"])
+
+
+def section_tempo_ranges(spec: PlanSpec, section: int, margin: float = 15) -> list[tuple[float, float]]:
+    """The BPM a candidate for this section may have, read straight, in double or in half time."""
+    part = spec.sections()[section]
+    targets = [spec.target_at(part.start_s + part.duration_s * i / 8)[0] for i in range(9)]
+    low, high = min(targets) - margin, max(targets) + margin
+    return [(low, high), (low / 2, high / 2), (low * 2, high * 2)]
+
+
+def _track_ids(items: list[MixTrack]) -> list[int]:
+    return [item.track_id for item in items]
 
 
 def _slots(items: list[MixTrack]):

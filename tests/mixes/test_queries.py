@@ -1,11 +1,13 @@
 """Screen 2 and a swap cost the same number of queries however long the mix is."""
 
+from unittest import mock
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mixes import services
-from tests.factories import WorkoutPlanFactory
+from tests.factories import TrackFactory, WorkoutPlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +41,24 @@ def test_swap_queries_do_not_grow_with_the_mix(user_client, user, catalog):
         return lambda: user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/", headers={"HX-Request": "true"})
 
     assert count_queries(swap(short)) == count_queries(swap(long))
+
+
+def test_swap_reads_only_tracks_near_the_section_tempo(user_client, user, catalog):
+    """A swap loads the mix's tracks and those near the section's tempo, not the whole catalog."""
+    from mixes.engine.pool import Pool
+    from music.models import Track
+
+    mix = mix_of_minutes(user, 10)
+    TrackFactory.create_batch(40, features__tempo=100, features__energy=0.7)  # far from 150, 75 and 300 BPM
+    sizes = []
+    real = Pool.from_records.__func__
+
+    def spy(cls, records, **kwargs):
+        records = list(records)
+        sizes.append(len(records))
+        return real(cls, records, **kwargs)
+
+    item = mix.tracks.first()
+    with mock.patch.object(Pool, "from_records", classmethod(spy)):
+        user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/", headers={"HX-Request": "true"})
+    assert sizes and sizes[0] < Track.objects.count() - 40

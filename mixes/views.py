@@ -172,7 +172,8 @@ def mix_save(request: HttpRequest, mix_id: int) -> HttpResponse:
     mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
     form = SaveToSpotifyForm(request.POST)
     if not is_connected(request.user):
-        return _respond_save(request, mix, form, status=409)
+        # 200: the panel itself explains and offers (re)connecting; htmx swaps it in.
+        return _respond_save(request, mix, form, not_connected=True)
     if not form.is_valid():
         return _respond_save(request, mix, form, status=422)
     data = form.cleaned_data
@@ -209,11 +210,13 @@ def _save_context(request: HttpRequest, mix: SessionMix, form: SaveToSpotifyForm
     }
 
 
-def _respond_save(request: HttpRequest, mix: SessionMix, form: SaveToSpotifyForm, status: int = 200) -> HttpResponse:
+def _respond_save(
+    request: HttpRequest, mix: SessionMix, form: SaveToSpotifyForm, status: int = 200, not_connected: bool = False
+) -> HttpResponse:
     if request.htmx:
         context = _save_context(request, mix, form if status == 422 else None)
         return render(request, f"{PREVIEW}#save-panel", context, status=status)
-    if status == 409:
+    if not_connected:
         messages.error(request, "Connect Spotify first, then save.")
     for errors in form.errors.values():
         for error in errors:

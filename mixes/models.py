@@ -167,10 +167,11 @@ class ScorerConfig(models.Model):
     seed_artist = models.FloatField(default=1.0)
     seed_genre = models.FloatField(default=0.5)
     feedback = models.FloatField(default=1.0)
+    master_list = models.FloatField(default=0.5, help_text="Bonus for tracks on a Master List of the phase's kind.")
     tempo_tolerance_bpm = models.FloatField(default=6.0, help_text="How fast tempo fit falls off, in BPM.")
     energy_tolerance = models.FloatField(default=0.1, help_text="How fast energy fit falls off.")
 
-    WEIGHT_FIELDS = ("tempo", "energy", "mood", "familiarity", "seed_artist", "seed_genre", "feedback")
+    WEIGHT_FIELDS = ("tempo", "energy", "mood", "familiarity", "seed_artist", "seed_genre", "feedback", "master_list")
 
     class Meta:
         constraints = [

@@ -36,7 +36,8 @@ from accounts.spotify import (
     SpotifyClient,
     SpotifyError,
 )
-from music.importers import FEATURE_RANGES, _chunks
+from music.bulk import chunks
+from music.catalog_csv import FEATURE_RANGES
 from music.models import AudioFeatures, ProviderState, Source, Track
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def fill_features(track_ids: Iterable[int] | None = None, *, user=None) -> Featu
             if need.wants(source) and all(e in need.asked or not need.can_ask(e) for e in earlier)
         ]
         closed = False
-        for batch in _chunks(wanting, size):
+        for batch in chunks(wanting, size):
             try:
                 offers = ask(batch)
             except ProviderStopped as stop:
@@ -140,7 +141,7 @@ def _needs(track_ids: Iterable[int] | None, sources: list[str]) -> list[Need]:
         found = list(rows.order_by("pk"))
     else:
         found = []
-        for chunk in _chunks(sorted(set(track_ids))):
+        for chunk in chunks(sorted(set(track_ids))):
             found += rows.filter(pk__in=chunk).order_by("pk")
     needs = []
     for pk, spotify_id, isrc, *values, asked in found:

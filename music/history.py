@@ -20,7 +20,7 @@ from django.db import connections, router, transaction
 from django.db.models import Count, Q
 
 from accounts.spotify import SpotifyClient, SpotifyError, spotify_account
-from music.importers import _chunks, _save_credits, resolve_artists
+from music.bulk import chunks, resolve_artists, save_credits
 from music.models import Artist, Play, SpotifySync, Track, TrackAffinity
 from music.normalize import song_key
 
@@ -111,12 +111,12 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
         return CatalogWrite({}, 0)
     with transaction.atomic():
         existing: dict[str, Track] = {}
-        for chunk in _chunks(list(parsed)):
+        for chunk in chunks(list(parsed)):
             existing.update((t.spotify_id, t) for t in Track.objects.filter(spotify_id__in=chunk))
         changed = [track for sid, track in existing.items() if _refresh(track, parsed[sid])]
         missing = [row for sid, row in parsed.items() if sid not in existing]
         unclaimed: dict[str, Track] = {}
-        for chunk in _chunks(list({row.song_key for row in missing})):
+        for chunk in chunks(list({row.song_key for row in missing})):
             unclaimed.update((t.song_key, t) for t in Track.objects.filter(song_key__in=chunk, spotify_id__isnull=True))
         new: list[Track] = []
         for row in missing:
@@ -133,11 +133,11 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
         # Another sync may have created the same track meanwhile: the id is unique, the first one stays.
         Track.objects.bulk_create(new, ignore_conflicts=True)
         ids: dict[str, int] = {}
-        for chunk in _chunks(list(parsed)):
+        for chunk in chunks(list(parsed)):
             ids.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
         created = [parsed[track.spotify_id] for track in new]
         artist_ids = _artist_ids(name_id for row in created for name_id in row.artists)
-        _save_credits({ids[row.spotify_id]: list(dict.fromkeys(artist_ids[a] for a in row.artists)) for row in created})
+        save_credits({ids[row.spotify_id]: list(dict.fromkeys(artist_ids[a] for a in row.artists)) for row in created})
     return CatalogWrite(ids, len(new))
 
 
@@ -171,7 +171,7 @@ def _artist_ids(credits: Iterable[tuple[str, str | None]]) -> dict[tuple[str, st
     """
     credits = set(credits)
     by_spotify: dict[str, int] = {}
-    for chunk in _chunks([sid for _, sid in credits if sid]):
+    for chunk in chunks([sid for _, sid in credits if sid]):
         by_spotify.update(Artist.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
     by_name = resolve_artists(name for name, sid in credits if sid not in by_spotify)
     claims: dict[int, str] = {}
@@ -221,12 +221,12 @@ def add_plays(plays: list[Play]) -> int:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{kind}[]" for kind in columns.values())
             sql = f"{insert}SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
-            for chunk in _chunks(rows, 10_000):
+            for chunk in chunks(rows, 10_000):
                 cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
         else:
             row_sql = f"({', '.join(['%s'] * len(columns))})"
             per_query = (connection.features.max_query_params or 6000) // len(columns)
-            for chunk in _chunks(rows, min(1000, per_query)):
+            for chunk in chunks(rows, min(1000, per_query)):
                 values = ", ".join([row_sql] * len(chunk))
                 cursor.execute(f"{insert}VALUES {values} ON CONFLICT DO NOTHING", [v for row in chunk for v in row])
     return mine.count() - before

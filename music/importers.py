@@ -8,23 +8,22 @@ writes them (`save_tracks`), a batch at a time, in a handful of queries per batc
 from __future__ import annotations
 
 import csv
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
 from django.db.models import F
 
-# DEMO and FEATURE_RANGES are imported from here by the demo and music.features.
+from music.bulk import chunks, resolve_artists, save_credits
+
+# music.demo still imports DEMO from here; new code takes it from music.catalog_csv.
 from music.catalog_csv import DEMO as DEMO
-from music.catalog_csv import FEATURE_RANGES as FEATURE_RANGES
 from music.catalog_csv import LAYOUTS, CatalogError, Layout, RowError, TrackRow, detect_layout, read_rows
-from music.models import Artist, AudioFeatures, Source, Track, TrackArtist
+from music.models import AudioFeatures, Source, Track
 
 BATCH_SIZE = 2000
-# Ids per `__in` lookup: well under SQLite's limit on query parameters.
-CHUNK_SIZE = 2000
 TRACK_FIELDS = ("title", "artist_names", "album", "release_year", "duration_ms", "explicit", "genre", "song_key")
 # Source's order is its priority: a value is replaced only by one from the same or a later source.
 
@@ -79,25 +78,6 @@ def _track_values(row: TrackRow) -> dict:
     }
 
 
-def _chunks(items: Sequence, size: int = CHUNK_SIZE) -> Iterator[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def resolve_artists(names: Iterable[str]) -> dict[str, int]:
-    """Artist ids by name, creating the missing ones, in a few queries per couple of thousand names."""
-    wanted = sorted(set(names))
-    ids: dict[str, int] = {}
-    for chunk in _chunks(wanted):
-        ids.update(Artist.objects.filter(name__in=chunk).values_list("name", "pk"))
-    missing = [name for name in wanted if name not in ids]
-    if missing:
-        Artist.objects.bulk_create([Artist(name=name) for name in missing], ignore_conflicts=True)
-        for chunk in _chunks(missing):
-            ids.update(Artist.objects.filter(name__in=chunk).values_list("name", "pk"))
-    return ids
-
-
 def offer_features(features: AudioFeatures, values: dict[str, float | None], source: str) -> bool:
     """Take the offered values a source may set; say whether anything changed.
 
@@ -129,38 +109,20 @@ def _find_tracks(rows: Sequence[TrackRow]) -> dict[str, Track]:
     fields = ("spotify_id", *TRACK_FIELDS)
     found: dict[str, Track] = {}
     ids = [row.spotify_id for row in rows if row.spotify_id]
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         found.update((track.spotify_id, track) for track in Track.objects.filter(spotify_id__in=chunk).only(*fields))
     keys = [row.song_key for row in rows if not row.spotify_id]
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         tracks = Track.objects.filter(song_key__in=chunk).only(*fields)
         for track in tracks.order_by(F("spotify_id").asc(nulls_first=True), "pk"):
             found.setdefault(track.song_key, track)
     return found
 
 
-def _save_credits(credits: dict[int, list[int]]) -> set[int]:
-    """Make each track's credited artists, in order, these; return the tracks whose credits changed."""
-    current: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(list(credits)):
-        pairs = TrackArtist.objects.filter(track_id__in=chunk).order_by("track_id", "position")
-        for track_id, artist_id in pairs.values_list("track_id", "artist_id"):
-            current[track_id].append(artist_id)
-    stale = [track_id for track_id, artists in credits.items() if current.get(track_id, []) != artists]
-    for chunk in _chunks([track_id for track_id in stale if track_id in current]):
-        TrackArtist.objects.filter(track_id__in=chunk).delete()
-    TrackArtist.objects.bulk_create(
-        TrackArtist(track_id=track_id, artist_id=artist_id, position=position)
-        for track_id in stale
-        for position, artist_id in enumerate(credits[track_id])
-    )
-    return set(stale)
-
-
 def _save_features(offers: list[tuple[int, dict]], source: str) -> set[int]:
     """Offer each track its features from `source`; return the tracks whose features changed."""
     current: dict[int, AudioFeatures] = {}
-    for chunk in _chunks([track_id for track_id, _ in offers]):
+    for chunk in chunks([track_id for track_id, _ in offers]):
         current.update((features.pk, features) for features in AudioFeatures.objects.filter(track_id__in=chunk))
     changed = []
     for track_id, values in offers:
@@ -215,7 +177,7 @@ def save_tracks(rows: Sequence[TrackRow], source: str) -> Counter:
         Track.objects.bulk_create(inserts)
         Track.objects.bulk_update(updates, list(TRACK_FIELDS))
 
-        credited = _save_credits(
+        credited = save_credits(
             {track.pk: [artist_ids[name] for name in row.artists] for row, track, _, owned in pending if owned}
         )
         featured = _save_features([(track.pk, row.features) for row, track, _, _ in pending], source)

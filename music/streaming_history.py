@@ -37,8 +37,8 @@ from typing import IO, Protocol
 from django.db import transaction
 from django.db.models import F
 
+from music.bulk import chunks
 from music.history import add_plays, save_spotify_tracks
-from music.importers import _chunks
 from music.models import Play, Track, TrackAffinity
 from music.normalize import song_key
 
@@ -320,11 +320,11 @@ def _track_of(play: HistoryPlay, by_id: dict[str, int], by_key: dict[str, int]) 
 def _match(plays: list[HistoryPlay]) -> tuple[dict[str, int], dict[str, int]]:
     """Catalog track ids by Spotify id and by song key, in a few queries for the whole upload."""
     by_id: dict[str, int] = {}
-    for chunk in _chunks(sorted({play.spotify_id for play in plays if play.spotify_id})):
+    for chunk in chunks(sorted({play.spotify_id for play in plays if play.spotify_id})):
         by_id.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
     by_key: dict[str, int] = {}
     keys = sorted({play.song_key for play in plays if not (play.spotify_id and play.spotify_id in by_id)})
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         tracks = Track.objects.filter(song_key__in=chunk).order_by(F("spotify_id").asc(nulls_last=True), "pk")
         for key, pk in tracks.values_list("song_key", "pk"):
             by_key.setdefault(key, pk)

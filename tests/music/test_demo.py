@@ -11,7 +11,7 @@ from django.utils import timezone
 from mixes.engine.plan import TEMPLATES
 from mixes.models import Phase, ScorerConfig, WorkoutPlan
 from music import demo
-from music.importers import DEMO
+from music.catalog_csv import DEMO
 from music.models import (
     Artist,
     AudioFeatures,

@@ -10,8 +10,8 @@ from celery.exceptions import Retry
 
 from accounts.sandbox.library import DEMO
 from accounts.spotify import ReconnectSpotify
+from music.catalog_csv import DEMO as DEMO_LAYOUT
 from music.history import is_skip, sync_history
-from music.importers import DEMO as DEMO_LAYOUT
 from music.importers import import_csv
 from music.models import Play, SpotifySync, Track, TrackAffinity
 from music.tasks import sync_all_histories, sync_history_task

@@ -2,7 +2,7 @@
 
 import pytest
 
-from music.importers import DEMO as DEMO_LAYOUT
+from music.catalog_csv import DEMO as DEMO_LAYOUT
 from music.importers import import_csv
 from music.models import Track
 from music.resolve import resolve_spotify_ids

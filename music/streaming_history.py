@@ -17,10 +17,11 @@ how long a track is: its duration is taken as that longest play, a lower bound, 
 value replaces the next time a history sync sees the track. Unmatched plays in the basic format,
 which has no Spotify id, are counted and reported, not created.
 
-Every file is read and checked before anything is written; then one transaction writes it all. A
-file that cannot be read gets a HistoryFileError naming the file and what is wrong, and nothing
-changes. Plays are stored with the time they started (end − ms played), so importing the same file
-again adds nothing.
+Every file is read and checked before anything is written; then one transaction writes it all. Each
+value is checked for its type and range (milliseconds played up to 24 hours, times from 2006 to now,
+names and URIs as text), so a file that cannot be read, or holds a value no export could, gets a
+HistoryFileError naming the file, the play and what is wrong, and nothing changes. Plays are stored
+with the time they started (end − ms played), so importing the same file again adds nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ MAX_TOTAL_BYTES = 300 * 1024 * 1024  # all history files of one upload together 
 MAX_ZIP_MEMBERS = 500
 SKIP_MS = 30_000  # a play shorter than this is a skip, in the basic format
 MIN_CREATE_MS = 60_000  # a song new to the catalog needs one play this long to be added
+MAX_MS_PLAYED = 24 * 3600 * 1000  # no play lasts longer; it also keeps the value a 32-bit integer
+EARLIEST = datetime(2006, 1, 1, tzinfo=UTC)  # Spotify did not exist before
 _URI = re.compile(r"spotify:track:([A-Za-z0-9]{1,32})")
 _HISTORY_FILE = re.compile(r"(^|/)(StreamingHistory(_music)?_?\d*|Streaming_History_Audio_[^/]*)\.json$")
 BASIC_FIELDS = ("endTime", "artistName", "trackName", "msPlayed")
@@ -208,10 +211,19 @@ def _missing(name: str, number: int, row: dict, fields: tuple[str, ...]) -> None
         raise HistoryFileError(f"{name}: play {number} has no {', '.join(absent)}.")
 
 
+def _shown(value) -> str:
+    """A value as the error message quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
 def _ms(name: str, number: int, row: dict, column: str) -> int:
+    """Milliseconds played: a whole number from 0 to 24 hours (it also has to fit the database's integer)."""
     value = row[column]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise HistoryFileError(f"{name}: play {number} has {column} {value!r}, not a number of milliseconds.")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MS_PLAYED:
+        raise HistoryFileError(
+            f"{name}: play {number} has {column} {_shown(value)}, not a number of milliseconds up to 24 hours."
+        )
     return value
 
 
@@ -219,18 +231,32 @@ def _text(name: str, number: int, row: dict, column: str, *, optional: bool = Fa
     value = row.get(column)
     if value is None and optional:
         return None
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):
+        raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
+    if value is None or not value.strip():
         raise HistoryFileError(f"{name}: play {number} has no {column}.")
     return value.strip()
+
+
+def _when(name: str, number: int, column: str, text: str, moment: datetime) -> datetime:
+    """A play's time in UTC, if Spotify could have recorded it: from 2006 (Spotify's start) to tomorrow."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not EARLIEST <= moment <= datetime.now(UTC) + timedelta(days=1):  # checked before converting: year 1 overflows
+        raise HistoryFileError(f"{name}: play {number} has {column} {_shown(text)}, not a time between 2006 and now.")
+    return moment.astimezone(UTC)
 
 
 def _basic(name: str, number: int, row: dict) -> HistoryPlay:
     _missing(name, number, row, BASIC_FIELDS)
     ended = _text(name, number, row, "endTime")
     try:
-        end = datetime.strptime(ended, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+        end = datetime.strptime(ended, "%Y-%m-%d %H:%M")
     except ValueError:
-        raise HistoryFileError(f"{name}: play {number} has endTime {ended!r}, not like 2024-01-31 18:22.") from None
+        raise HistoryFileError(
+            f"{name}: play {number} has endTime {_shown(ended)}, not like 2024-01-31 18:22."
+        ) from None
+    end = _when(name, number, "endTime", ended, end)
     ms = _ms(name, number, row, "msPlayed")
     return HistoryPlay(
         started_at=end - timedelta(milliseconds=ms),
@@ -249,23 +275,30 @@ def _extended(name: str, number: int, row: dict) -> HistoryPlay | None:
     try:
         end = datetime.fromisoformat(ended.replace("Z", "+00:00"))
     except ValueError:
-        raise HistoryFileError(f"{name}: play {number} has ts {ended!r}, not an ISO date and time.") from None
-    if end.tzinfo is None:
-        end = end.replace(tzinfo=UTC)
+        raise HistoryFileError(f"{name}: play {number} has ts {_shown(ended)}, not an ISO date and time.") from None
+    end = _when(name, number, "ts", ended, end)
     ms = _ms(name, number, row, "ms_played")
     title = _text(name, number, row, "master_metadata_track_name", optional=True)
     if title is None:
         return None  # a podcast episode or an audiobook chapter
-    uri = _URI.fullmatch(row.get("spotify_track_uri") or "")
+    uri = _URI.fullmatch(_optional_text(name, number, row, "spotify_track_uri"))
     return HistoryPlay(
         started_at=end - timedelta(milliseconds=ms),
         ms_played=ms,
         title=title[:500],
         artist=_text(name, number, row, "master_metadata_album_artist_name")[:300],
-        album=(row.get("master_metadata_album_album_name") or "")[:500],
+        album=_optional_text(name, number, row, "master_metadata_album_album_name")[:500],
         spotify_id=uri.group(1) if uri else None,
         skipped=row.get("skipped") is True or row.get("reason_end") == "fwdbtn",
     )
+
+
+def _optional_text(name: str, number: int, row: dict, column: str) -> str:
+    """A column that may be absent, null or empty (""), but is text when given."""
+    value = row.get(column)
+    if value is not None and not isinstance(value, str):
+        raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
+    return (value or "").strip()
 
 
 # Writing -----------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """My music: "Refresh my music" and its polling progress, the library page, the streaming-history upload."""
 
+import html
 import io
 import json
 import zipfile
@@ -10,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from music.models import Play, SpotifySync
+from music.models import Play, SpotifySync, Track
 from tests.factories import ArtistFactory, TrackFactory
 from tests.spotify.conftest import HTMX
 
@@ -275,6 +276,101 @@ def test_a_bad_upload_is_named_next_to_the_field_and_writes_nothing(user_client,
     assert expected in html
     assert html.index(expected) > html.index('name="files"')
     assert not Play.objects.exists()
+
+
+def extended_row(**values) -> dict:
+    """A play of the extended history of a song new to the catalog, long enough to be added to it."""
+    return {
+        "ts": "2024-02-01T07:00:00Z",
+        "ms_played": 190_000,
+        "master_metadata_track_name": "New song",
+        "master_metadata_album_artist_name": "New band",
+        "master_metadata_album_album_name": "Album",
+        "spotify_track_uri": "spotify:track:0VjIjW4GlUZAMYd2vXMi3b",
+        "reason_end": "trackdone",
+        "skipped": None,
+        **values,
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "bad_row", "expected"),
+    [
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(ms_played=10**20),
+            "play 2 has ms_played 100000000000000000000, not a number of milliseconds up to 24 hours.",
+            id="ms_played-overflows",
+        ),
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(ms_played=2**31),
+            "play 2 has ms_played 2147483648, not a number of milliseconds up to 24 hours.",
+            id="ms_played-over-32-bits",
+        ),
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(ts="0001-01-01T00:00:00Z"),
+            "play 2 has ts '0001-01-01T00:00:00Z', not a time between 2006 and now.",
+            id="ts-year-1",
+        ),
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(ts="2999-01-01T00:00:00+01:00"),
+            "play 2 has ts '2999-01-01T00:00:00+01:00', not a time between 2006 and now.",
+            id="ts-in-the-future",
+        ),
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(spotify_track_uri=5),
+            "play 2 has spotify_track_uri 5, not text.",
+            id="uri-a-number",
+        ),
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(master_metadata_album_album_name=["A", "B"]),
+            "play 2 has master_metadata_album_album_name ['A', 'B'], not text.",
+            id="album-a-list",
+        ),
+        pytest.param(
+            "Streaming_History_Audio_2024.json",
+            extended_row(master_metadata_track_name={"name": "x"}),
+            "play 2 has master_metadata_track_name {'name': 'x'}, not text.",
+            id="title-an-object",
+        ),
+        pytest.param(
+            "StreamingHistory0.json",
+            {"endTime": "2024-01-31 18:22", "artistName": "A", "trackName": "T", "msPlayed": 10**20},
+            "play 2 has msPlayed 100000000000000000000, not a number of milliseconds up to 24 hours.",
+            id="msPlayed-overflows",
+        ),
+        pytest.param(
+            "StreamingHistory0.json",
+            {"endTime": "0001-01-01 00:00", "artistName": "A", "trackName": "T", "msPlayed": 1000},
+            "play 2 has endTime '0001-01-01 00:00', not a time between 2006 and now.",
+            id="endTime-year-1",
+        ),
+        pytest.param(
+            "StreamingHistory0.json",
+            {"endTime": "2024-01-31 18:22", "artistName": ["A"], "trackName": "T", "msPlayed": 1000},
+            "play 2 has artistName ['A'], not text.",
+            id="artist-a-list",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_type_or_out_of_range_is_named_and_nothing_is_written(
+    user_client, user, song, name, bad_row, expected
+):
+    """Overflowing numbers, impossible dates, non-text names and URIs: 422 naming file and play, nothing stored."""
+    good_row = extended_row() if name.startswith("Streaming_History_Audio") else basic_rows(1)[0]
+    tracks = Track.objects.count()
+
+    response = user_client.post(reverse("music:upload_history"), {"files": history_file(name, [good_row, bad_row])})
+
+    assert response.status_code == 422
+    assert f"{name}: {expected}" in html.unescape(response.content.decode())
+    assert not Play.objects.exists()
+    assert Track.objects.count() == tracks
 
 
 def test_an_upload_without_a_file_is_refused(user_client):

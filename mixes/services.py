@@ -18,7 +18,7 @@ from mixes.engine.plan import TEMPO_RANGE, PlanSpec
 from mixes.engine.pool import Pool, TrackRecord
 from mixes.engine.scorer import Preferences, Weights
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
-from music.models import MusicPreferences, Track, TrackAffinity, TrackArtist
+from music.models import MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
 
 NO_AFFINITY = (0, 0, False, False, False, None)
 # Feedback that counts against a track: taken out of a mix by hand.
@@ -30,7 +30,7 @@ def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None =
 
     Every track by default (generating a mix). A row action needs fewer: `tempo_ranges` (BPM)
     and `track_ids` narrow the pool to tracks in those ranges, those ids, and tracks whose tempo
-    this person corrected. Five queries whatever the catalog's size.
+    this person corrected. Six queries whatever the catalog's size.
     """
     tracks = Track.objects.all()
     narrowed = tempo_ranges is not None or bool(track_ids)
@@ -46,6 +46,12 @@ def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None =
     artists = TrackArtist.objects.filter(track__in=tracks) if narrowed else TrackArtist.objects.all()
     for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
         credits[track_id].append(name)
+    lists: dict[int, set[str]] = defaultdict(set)
+    entries = MasterListEntry.objects.filter(master_list__in=MasterList.objects.visible_to(user))
+    if narrowed:
+        entries = entries.filter(track__in=tracks)
+    for track_id, kind in entries.values_list("track_id", "master_list__phase_kind"):
+        lists[track_id].add(kind)
     affinity, removed = {}, {}
     if user is not None:
         affinity = {
@@ -95,6 +101,7 @@ def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None =
                 saved=saved,
                 top=top,
                 removed=removed.get(pk, 0),
+                lists=frozenset(lists.get(pk, ())),
             )
         )
     return Pool.from_records(records)

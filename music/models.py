@@ -145,6 +145,9 @@ class PhaseKind(models.TextChoices):
 
 class MasterListQuerySet(models.QuerySet):
     def visible_to(self, user):
+        """The global lists, and the user's own (none for no user)."""
+        if user is None:
+            return self.filter(owner__isnull=True)
         return self.filter(Q(owner__isnull=True) | Q(owner=user))
 
 
@@ -237,7 +240,7 @@ class TrackAffinity(models.Model):
     top_ranges = models.JSONField(default=list, blank=True, help_text="short_term, medium_term, long_term.")
     in_playlists = models.BooleanField(default=False, help_text="In one of the user's own Spotify playlists.")
     tempo_override = models.FloatField(
-        null=True, blank=True, help_text="This person's tempo for the track (their ×2 / ÷2 fix); wins over every source."
+        null=True, blank=True, help_text="Their tempo for the track (a ×2 / ÷2 fix); wins over every source."
     )
 
     objects = TrackAffinityQuerySet.as_manager()
@@ -269,7 +272,48 @@ class TrackAffinity(models.Model):
         return len(rows)
 
 
-class SpotifySync(models.Model):
+class BackgroundJob(models.Model):
+    """A job the user watches while it runs in the background (a sync, a save): state, progress, a message.
+
+    Each subclass declares `status` with its own `Status` choices and names its active states in
+    ACTIVE. Every write of progress moves `updated_at`; a job in an active state that has not moved
+    for STALE_AFTER (longer than any task's time limit) is presumed dead: a killed worker, a lost
+    retry. The UI stops polling it and the user may start it again.
+    """
+
+    ACTIVE: tuple[str, ...] = ()
+    STALE_AFTER = timedelta(minutes=15)
+
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    message = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        """Under way and heard from lately: the UI keeps polling, and a second start is refused."""
+        fresh = self.updated_at is not None and self.updated_at > timezone.now() - self.STALE_AFTER
+        return self.status in self.ACTIVE and fresh
+
+    def report(self, progress: int | None, message: str, status: str | None = None) -> bool:
+        """Progress the UI can poll, written at once (progress None: unchanged); False if the row wasn't ours to write."""
+        if progress is not None:
+            self.progress = max(0, min(100, progress))
+        self.message, self.status = message[:300], status or self.status
+        self.updated_at = timezone.now()
+        written = self._own_row().update(
+            progress=self.progress, message=self.message, status=self.status, updated_at=self.updated_at
+        )
+        return written > 0
+
+    def _own_row(self) -> models.QuerySet:
+        """The row this instance may write its progress to."""
+        return type(self)._default_manager.filter(pk=self.pk)
+
+
+class SpotifySync(BackgroundJob):
     """Where a user's listening-history sync from Spotify stands (the UI polls it) and where it resumes."""
 
     class Status(models.TextChoices):
@@ -281,15 +325,12 @@ class SpotifySync(models.Model):
         FAILED = "failed", "Failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
-    # A run that has not moved for this long is presumed dead: another may be queued.
-    STALE_AFTER = timedelta(minutes=15)
     # An unfinished run older than this starts over instead of resuming.
     RESUME_WITHIN = timedelta(days=1)
+    COUNTS = ["plays_added", "top_tracks", "saved_tracks", "playlist_tracks", "tracks_added"]
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spotify_sync")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
-    message = models.CharField(max_length=300, blank=True)
     include_playlists = models.BooleanField(
         default=False, help_text="Also learn from the tracks of the user's own playlists."
     )
@@ -304,7 +345,6 @@ class SpotifySync(models.Model):
     tracks_added = models.PositiveIntegerField(default=0, help_text="Catalog tracks created by the run.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = "Spotify sync"
@@ -316,14 +356,6 @@ class SpotifySync(models.Model):
     def for_user(cls, user) -> "SpotifySync":
         sync, _ = cls.objects.get_or_create(user=user)
         return sync
-
-    @property
-    def is_active(self) -> bool:
-        """Queued, running or waiting to retry: the UI keeps polling. A run silent too long is presumed dead."""
-        if self.status == self.Status.WAITING:
-            return True  # the retry's countdown may be long; the task moves it on
-        fresh = self.updated_at is not None and self.updated_at > timezone.now() - self.STALE_AFTER
-        return self.status in self.ACTIVE and fresh
 
     @classmethod
     def request(cls, user) -> bool:
@@ -337,7 +369,10 @@ class SpotifySync(models.Model):
         return True
 
     def begin(self) -> bool:
-        """Start a run, or resume the unfinished one (its finished steps are skipped); True when resuming."""
+        """Start a run, or resume the unfinished one (its finished steps are skipped); True when resuming.
+
+        Writes only the run's own fields: a settings change saved meanwhile (include_playlists) stays.
+        """
         resume = (
             self.status in (*self.ACTIVE, self.Status.FAILED)
             and bool(self.steps_done)
@@ -349,19 +384,14 @@ class SpotifySync(models.Model):
             self.plays_added = self.top_tracks = self.saved_tracks = self.playlist_tracks = self.tracks_added = 0
             self.started_at = timezone.now()
         self.status, self.finished_at = self.Status.RUNNING, None
-        self.save()
+        self.save(update_fields=["status", "finished_at", "steps_done", "started_at", *self.COUNTS, "updated_at"])
         return resume
 
-    def report(self, progress: int, message: str, status: str | None = None) -> None:
-        """Progress the UI can poll; saved at once, outside any transaction of the run."""
-        self.progress, self.message = max(0, min(100, progress)), message[:300]
-        self.status = status or self.status
-        self.save(update_fields=["progress", "message", "status", "updated_at"])
-
     def finish(self) -> None:
+        """The run is done: its summary becomes the message. Writes only the run's own fields."""
         self.status, self.progress, self.finished_at, self.steps_done = self.Status.DONE, 100, timezone.now(), []
         self.message = self.summary
-        self.save()
+        self.save(update_fields=["status", "progress", "finished_at", "steps_done", "message", *self.COUNTS, "updated_at"])
 
     def fail(self, message: str) -> None:
         """Stop here; what earlier steps wrote stays, and the next run resumes after them."""

@@ -14,6 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
+from mixes.engine.plan import PHASE_KINDS
 from music.normalize import fold, song_key
 
 # Familiarity saturates at this many plays at the least, so one play in a quiet history is not "well known".
@@ -40,6 +41,15 @@ class TrackRecord:
     liked: bool = False  # liked in Session Mix
     saved: bool = False  # in the person's Spotify library (Liked Songs, or their own playlists)
     top: bool = False  # one of their Spotify top tracks
+    lists: frozenset[str] = frozenset()  # phase kinds whose Master List (global or theirs) holds the track
+
+
+def list_bit(kind: str) -> int:
+    return 1 << PHASE_KINDS.index(kind)
+
+
+def list_bits(kinds) -> int:
+    return sum(list_bit(kind) for kind in kinds if kind in PHASE_KINDS)
 
 
 def _floats(values) -> np.ndarray:
@@ -72,6 +82,7 @@ class Pool:
         liked: np.ndarray,
         saved: np.ndarray | None = None,
         top: np.ndarray | None = None,
+        listed: np.ndarray | None = None,
         skipped_rows: int = 0,
     ):
         self.keys = keys
@@ -95,6 +106,8 @@ class Pool:
         self.liked = liked
         self.saved = np.zeros(len(keys), dtype=bool) if saved is None else saved
         self.top = np.zeros(len(keys), dtype=bool) if top is None else top
+        # One bit per phase kind (PHASE_KINDS order): on that kind's Master List.
+        self.listed = np.zeros(len(keys), dtype=np.int64) if listed is None else listed
         # Rows of a CSV catalog that could not be used (those the catalog import refuses too).
         self.skipped_rows = skipped_rows
         has_features = np.isfinite(tempo) & (tempo > 0) & np.isfinite(energy)
@@ -172,6 +185,7 @@ class Pool:
             liked=np.array([bool(row.liked) for row in rows], dtype=bool),
             saved=np.array([bool(row.saved) for row in rows], dtype=bool),
             top=np.array([bool(row.top) for row in rows], dtype=bool),
+            listed=np.array([list_bits(row.lists) for row in rows], dtype=np.int64),
             skipped_rows=skipped_rows,
         )
 
@@ -210,6 +224,7 @@ class Pool:
             liked=self.liked[pick],
             saved=self.saved[pick],
             top=self.top[pick],
+            listed=self.listed[pick],
         )
 
     # Reading -----------------------------------------------------------------------------------------------------
@@ -320,4 +335,5 @@ class Pool:
             liked=bool(self.liked[index]),
             saved=bool(self.saved[index]),
             top=bool(self.top[index]),
+            lists=frozenset(kind for kind in PHASE_KINDS if self.listed[index] & list_bit(kind)),
         )

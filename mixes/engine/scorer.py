@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mixes.engine.pool import Pool
+from mixes.engine.plan import PHASE_KINDS
+from mixes.engine.pool import Pool, list_bit
 
 # (valence, danceability) each phase kind asks for: lively for hard work, calm to come down.
 MOOD_TARGETS = {
@@ -44,6 +45,7 @@ class Weights:
     seed_artist: float = 1.0
     seed_genre: float = 0.5
     feedback: float = 1.0
+    master_list: float = 0.5
     tempo_tolerance_bpm: float = 6.0
     energy_tolerance: float = 0.1
 
@@ -123,6 +125,8 @@ class Scorer:
         genres = pool.genre_ids_named(prefs.seed_genres) if prefs.seed_genres else ()
         parts["seed_genre"] = w.seed_genre * np.isin(pool.genre_id[idx], genres) if len(genres) else 0.0
         parts["feedback"] = w.feedback * feedback(pool, idx) if pool.has_feedback else 0.0
+        listed = (pool.listed[idx] & list_bit(self.phase_kind)) > 0 if self.phase_kind in PHASE_KINDS else False
+        parts["master_list"] = w.master_list * listed if np.any(listed) else 0.0
         return parts
 
     def _seed_artist_match(self) -> np.ndarray:
@@ -191,6 +195,8 @@ class Scorer:
             extras.append((part["familiarity"], "new to you"))
         if pool.liked[index]:
             extras.append((part["feedback"], "you liked it"))
+        if part["master_list"] > 0:
+            extras.append((part["master_list"], f"on the {self.phase_kind.replace('_', '-')} list"))
         good_mood = self.weights.mood > 0 and part["mood"] >= 0.8 * self.weights.mood
         if good_mood and np.isfinite(pool.valence[index]):
             extras.append((part["mood"], f"{MOOD_WORDS.get(self.phase_kind, 'easy')} mood"))

@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='trackaffinity',
             name='tempo_override',
-            field=models.FloatField(blank=True, help_text="This person's tempo for the track (their ×2 / ÷2 fix); wins over every source.", null=True),
+            field=models.FloatField(blank=True, help_text="Their tempo for the track (a ×2 / ÷2 fix); wins over every source.", null=True),
         ),
     ]

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.spotify import SpotifyClient
+from music.bulk import chunks, main_artists
 from music.models import Track
 from music.normalize import song_key
 
@@ -60,73 +61,106 @@ def _duration_miss(track: Track, item: dict) -> tuple[bool, int]:
     return (miss > DURATION_TOLERANCE_MS, miss)
 
 
-def _main_artist(track: Track) -> str:
-    credited = [artist.name for artist in track.artists.all()]
-    return credited[0] if credited else track.artist_names.split(",")[0].strip()
-
-
 def resolve_spotify_ids(
     user, tracks: Iterable[Track], *, retry_failed: bool = False, client: SpotifyClient | None = None
 ) -> ResolveReport:
     """Find Spotify ids for these tracks, searching Spotify (at most 10 results a search) for those that need it.
 
     Tracks that have an id already are resolved as they are; a song the catalog already holds under a
-    Spotify id needs no search. Each match is saved at once, so a rate limit half-way loses nothing;
-    Spotify errors (RateLimited, ReconnectSpotify, ...) reach the caller.
+    Spotify id needs no search. The database is read and written in a few queries whatever the number
+    of tracks: what the searches found is saved together when they end, also when one fails half-way
+    (a rate limit loses nothing); Spotify errors (RateLimited, ReconnectSpotify, ...) reach the caller.
     """
     report = ResolveReport()
     tracks = list(tracks)
     known = _known_ids({track.song_key for track in tracks if not track.spotify_id})
+    same_song: dict[int, Track] = {}
+    wanted: list[Track] = []
     for track in tracks:
-        if track.spotify_id:
-            report.resolved.append(track)
-            continue
         existing = known.get(track.song_key)
+        if track.spotify_id:
+            continue
         if existing is not None and existing.pk != track.pk:
             track.spotify_id = existing.spotify_id
-            report.same_song.append((track, existing))
-            report.resolved.append(track)
-            continue
-        if track.spotify_search_failed_at and not retry_failed:
-            report.unresolved.append(track)
-            continue
-        client = client or SpotifyClient.for_user(user)
-        report.searches += 1
-        match = best_match(track, client.search_track(track.title, _main_artist(track)))
-        if match is None:
-            track.spotify_search_failed_at = timezone.now()
-            track.save(update_fields=["spotify_search_failed_at"])
-            report.unresolved.append(track)
-            continue
-        existing = _claim(track, match)
-        if existing is not None:
-            report.same_song.append((track, existing))
-            known[track.song_key] = existing
-        report.resolved.append(track)
+            same_song[track.pk] = existing
+        elif retry_failed or not track.spotify_search_failed_at:
+            wanted.append(track)
+
+    found: list[tuple[Track, dict | None]] = []
+    if wanted:
+        main = main_artists(track.pk for track in wanted)
+        try:
+            for track in wanted:
+                client = client or SpotifyClient.for_user(user)
+                report.searches += 1
+                artist = main.get(track.pk) or track.artist_names.split(",")[0].strip()
+                found.append((track, best_match(track, client.search_track(track.title, artist))))
+        finally:
+            same_song.update(_save(found))
+
+    for track in tracks:
+        if track.pk in same_song:
+            report.same_song.append((track, same_song[track.pk]))
+        (report.resolved if track.spotify_id else report.unresolved).append(track)
     return report
 
 
 def _known_ids(keys: set[str]) -> dict[str, Track]:
     """Catalog rows that hold a Spotify id for these songs."""
     known: dict[str, Track] = {}
-    for track in Track.objects.filter(song_key__in=keys, spotify_id__isnull=False).order_by("pk"):
-        known.setdefault(track.song_key, track)
+    for chunk in chunks(sorted(keys)):
+        for track in Track.objects.filter(song_key__in=chunk, spotify_id__isnull=False).order_by("pk"):
+            known.setdefault(track.song_key, track)
     return known
 
 
-def _claim(track: Track, match: dict) -> Track | None:
-    """Store the match's id and ISRC on the track; if another row holds that id, return that row instead."""
-    spotify_id = match["id"]
-    existing = Track.objects.filter(spotify_id=spotify_id).exclude(pk=track.pk).first()
-    if existing is None:
-        track.spotify_id = spotify_id
+def _save(found: list[tuple[Track, dict | None]]) -> dict[int, Track]:
+    """Store the searches' answers: a failed search is remembered, a match's id and ISRC are stored on its track.
+
+    When another row already holds a match's id (the same song twice in the catalog), the track gets the
+    id on the object only; these tracks are returned with that row, by track pk.
+    """
+    failed = [track for track, match in found if match is None]
+    if failed:
+        now = timezone.now()
+        for track in failed:
+            track.spotify_search_failed_at = now
+        Track.objects.filter(pk__in=[track.pk for track in failed]).update(spotify_search_failed_at=now)
+    matches = [(track, match) for track, match in found if match is not None]
+    if not matches:
+        return {}
+    holders = {
+        track.spotify_id: track
+        for track in Track.objects.filter(spotify_id__in={match["id"] for _, match in matches}).order_by("pk")
+    }
+    same_song: dict[int, Track] = {}
+    claims: list[Track] = []
+    for track, match in matches:
+        holder = holders.get(match["id"])
+        track.spotify_id = match["id"]
+        if holder is not None and holder.pk != track.pk:
+            same_song[track.pk] = holder
+            continue
         track.isrc = ((match.get("external_ids") or {}).get("isrc") or track.isrc)[:12]
         track.spotify_search_failed_at = None
-        try:
-            with transaction.atomic():
-                track.save(update_fields=["spotify_id", "isrc", "spotify_search_failed_at"])
-            return None
-        except IntegrityError:  # taken meanwhile by a concurrent sync
-            existing = Track.objects.get(spotify_id=spotify_id)
-    track.spotify_id = spotify_id
-    return existing
+        holders[match["id"]] = track
+        claims.append(track)
+    try:
+        with transaction.atomic():
+            Track.objects.bulk_update(claims, ["spotify_id", "isrc", "spotify_search_failed_at"])
+    except IntegrityError:  # an id taken meanwhile by a concurrent sync: claim them one by one
+        for track in claims:
+            existing = _claim(track)
+            if existing is not None:
+                same_song[track.pk] = existing
+    return same_song
+
+
+def _claim(track: Track) -> Track | None:
+    """Store the track's new id and ISRC; if another row holds that id by now, return that row instead."""
+    try:
+        with transaction.atomic():
+            track.save(update_fields=["spotify_id", "isrc", "spotify_search_failed_at"])
+        return None
+    except IntegrityError:
+        return Track.objects.get(spotify_id=track.spotify_id)

@@ -1,7 +1,10 @@
 """Catalog tracks without a Spotify id are found by search, at most 10 results a call, each searched once."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from accounts.spotify import RateLimited
 from music.catalog_csv import DEMO as DEMO_LAYOUT
 from music.importers import import_csv
 from music.models import Track
@@ -100,3 +103,36 @@ def test_tracks_with_an_id_cost_nothing(connected_user, spotify_sandbox):
 
     assert report.resolved == [track]
     assert len(spotify_sandbox.requests) == 0
+
+
+def resolve_counting_queries(user, tracks: list[Track]) -> int:
+    """The database queries of one resolve of these tracks (HTTP calls to the sandbox are not queries)."""
+    with CaptureQueriesContext(connection) as queries:
+        resolve_spotify_ids(user, tracks)
+    return len(queries)
+
+
+def test_resolving_20_tracks_costs_the_same_few_queries_as_5(connected_user, spotify_sandbox, demo_catalog):
+    """Main artists, known ids, failures and matches are read and written in bulk: no query per track."""
+    demo = list(demo_catalog.order_by("pk")[:25])
+    nobody = ArtistFactory(name="Nobody At All")
+    lost = [TrackFactory(spotify_id=None, title=f"A Song Nobody Wrote {n}", artist=nobody) for n in range(2)]
+
+    five = resolve_counting_queries(connected_user, [*demo[:5], lost[0]])
+    twenty = resolve_counting_queries(connected_user, [*demo[5:25], lost[1]])
+
+    assert spotify_sandbox.count("GET", SEARCH) == 27
+    assert Track.objects.filter(pk__in=[t.pk for t in demo], spotify_id__isnull=False).count() == 25
+    assert twenty == five <= 10
+
+
+def test_matches_found_before_a_rate_limit_are_kept(connected_user, spotify_sandbox, demo_catalog):
+    """A 429 on the fourth search: the first three matches are stored, so the next save does not search them."""
+    tracks = list(demo_catalog.order_by("pk")[:6])
+    spotify_sandbox.fault(SEARCH, status=429, retry_after=5, skip=3)
+
+    with pytest.raises(RateLimited):
+        resolve_spotify_ids(connected_user, tracks)
+
+    stored = Track.objects.filter(pk__in=[t.pk for t in tracks], spotify_id__isnull=False)
+    assert set(stored.values_list("pk", flat=True)) == {t.pk for t in tracks[:3]}

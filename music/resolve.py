@@ -77,9 +77,9 @@ def resolve_spotify_ids(
     same_song: dict[int, Track] = {}
     wanted: list[Track] = []
     for track in tracks:
-        existing = known.get(track.song_key)
         if track.spotify_id:
             continue
+        existing = known.get(track.song_key)
         if existing is not None and existing.pk != track.pk:
             track.spotify_id = existing.spotify_id
             same_song[track.pk] = existing

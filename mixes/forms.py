@@ -32,21 +32,24 @@ class SeedsForm(forms.Form):
         self.fields["seed_genres"].choices = catalog_genres()
 
     def clean_seed_artists(self) -> list[str]:
-        names = list(
-            dict.fromkeys(name.strip() for name in self.cleaned_data["seed_artists"].split(",") if name.strip())
-        )
-        if len(names) > 10:
-            raise forms.ValidationError("Pick at most 10 seed artists.")
-        found, missing = [], []
-        for name in names:
-            artist = Artist.objects.filter(name__iexact=name).first()
-            if artist:
-                found.append(artist.name)
-            else:
-                missing.append(name)
-        if missing:
-            raise forms.ValidationError(f"Not in the catalog: {', '.join(missing)}.")
-        return found
+        return catalog_artists(self.cleaned_data["seed_artists"])
+
+
+def catalog_artists(text: str, most: int = 10) -> list[str]:
+    """Comma-separated artist names, each found in the catalog (any case), as the catalog spells them."""
+    names = list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+    if len(names) > most:
+        raise forms.ValidationError(f"Pick at most {most} artists.")
+    found, missing = [], []
+    for name in names:
+        artist = Artist.objects.filter(name__iexact=name).first()
+        if artist:
+            found.append(artist.name)
+        else:
+            missing.append(name)
+    if missing:
+        raise forms.ValidationError(f"Not in the catalog: {', '.join(missing)}.")
+    return found
 
 
 class GenerateForm(SeedsForm):
@@ -63,8 +66,22 @@ class GenerateForm(SeedsForm):
         widget=forms.NumberInput(attrs={"type": "range", "step": 10}),
     )
     explicit_allowed = forms.BooleanField(required=False, initial=True, label="Allow explicit lyrics")
+    excluded_artists = forms.CharField(
+        required=False, max_length=2000, label="Never play", help_text="Artists to leave out of every mix."
+    )
 
-    field_order = ["plan", "mix_type", "seed_artists", "seed_genres", "familiarity", "explicit_allowed"]
+    field_order = [
+        "plan",
+        "mix_type",
+        "seed_artists",
+        "seed_genres",
+        "excluded_artists",
+        "familiarity",
+        "explicit_allowed",
+    ]
+
+    def clean_excluded_artists(self) -> list[str]:
+        return catalog_artists(self.cleaned_data["excluded_artists"], most=50)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

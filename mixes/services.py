@@ -129,7 +129,13 @@ def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
 
 
 def remember_choices(
-    user, *, seed_artists: list[str], seed_genres: list[str], familiarity: float, explicit_allowed: bool
+    user,
+    *,
+    seed_artists: list[str],
+    seed_genres: list[str],
+    familiarity: float,
+    explicit_allowed: bool,
+    excluded_artists: list[str] = (),
 ):
     """Screen 1's choices become the defaults next time."""
     prefs = MusicPreferences.for_user(user)
@@ -137,7 +143,9 @@ def remember_choices(
     prefs.familiarity = familiarity
     prefs.explicit_allowed = explicit_allowed
     prefs.save(update_fields=["seed_genres", "familiarity", "explicit_allowed"])
-    prefs.seed_artists.set(prefs.seed_artists.model.objects.filter(name__in=seed_artists))
+    artists = prefs.seed_artists.model.objects
+    prefs.seed_artists.set(artists.filter(name__in=seed_artists))
+    prefs.excluded_artists.set(artists.filter(name__in=excluded_artists))
 
 
 def create_mix(

@@ -59,12 +59,13 @@ def generate(request: HttpRequest) -> HttpResponse:
                 "familiarity": data["familiarity"] / 100,
                 "explicit_allowed": data["explicit_allowed"],
             }
+            # Never-play artists are preferences, read by create_mix: remember them first.
+            services.remember_choices(request.user, excluded_artists=data["excluded_artists"], **choices)
             try:
                 mix = services.create_mix(request.user, data["plan"], mix_type=data["mix_type"], **choices)
             except PlanError as error:
                 form.add_error("plan", str(error))
             else:
-                services.remember_choices(request.user, **choices)
                 return redirect(mix)
         status = 422
     else:
@@ -96,6 +97,7 @@ def _screen1_initial(request: HttpRequest) -> dict:
         "plan": chosen or plans.filter(is_active=True).first() or plans.first(),
         "seed_artists": ", ".join(prefs.seed_artists.values_list("name", flat=True)),
         "seed_genres": prefs.seed_genres,
+        "excluded_artists": ", ".join(prefs.excluded_artists.values_list("name", flat=True)),
         "familiarity": round(prefs.familiarity * 100),
         "explicit_allowed": prefs.explicit_allowed,
     }

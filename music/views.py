@@ -3,6 +3,8 @@
 Everything is the signed-in person's own: their sync state, their counts, their plays.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -27,13 +29,20 @@ SYNC_STATUS = "music/_sync_status.html"
 @login_required
 @require_GET
 def artist_options(request: HttpRequest) -> HttpResponse:
-    """Autocomplete for the comma-separated seed-artist field: catalog artists matching the last name typed."""
-    typed = request.GET.get("seed_artists", request.GET.get("q", ""))
+    """Autocomplete for a comma-separated artist field: catalog artists matching the last name typed.
+
+    `field` names the parameter holding what was typed (htmx sends the input under its own name);
+    `list` is the id of the datalist to answer with.
+    """
+    typed = request.GET.get(request.GET.get("field", "q"), "")
+    list_id = request.GET.get("list", "")
+    list_id = list_id if re.fullmatch(r"[\w-]{1,60}", list_id) else "artist-options"
     *before, last = typed.split(",")
     query = last.strip()
     prefix = "".join(f"{name.strip()}, " for name in before if name.strip())
     artists = Artist.objects.filter(name__icontains=query).order_by("name")[:20] if len(query) >= 2 else []
-    return render(request, "music/_artist_options.html", {"artists": artists, "prefix": prefix})
+    context = {"artists": artists, "prefix": prefix, "list_id": list_id}
+    return render(request, "music/_artist_options.html", context)
 
 
 # My music ----------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_journey_generate_customize_regenerate(signed_in, live_server):
     expect(page.locator(f"#{locked_id}").get_by_role("button", name=re.compile("^Unlock "))).to_be_visible()
 
     # Add a seed artist and regenerate.
-    seed_field = page.locator("#seed-artists")
+    seed_field = page.locator("#seed-panel").get_by_label("Seed artists")
     seed_field.fill("Daft Punk")
     with page.expect_response(re.compile(r"/regenerate/$")):
         page.get_by_role("button", name="Regenerate unlocked tracks").click()

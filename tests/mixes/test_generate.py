@@ -125,8 +125,11 @@ def test_too_small_catalog_says_so(user_client, user, plan, db):
 def test_artist_autocomplete_suggests_catalog_artists(user_client, catalog):
     """Typing part of a name offers matching artists, keeping names already typed."""
     name = catalog[0].artists.first().name
-    response = user_client.get("/music/artists/", {"seed_artists": f"Someone, {name[:-1]}"})
+    response = user_client.get(
+        "/music/artists/", {"field": "seed_artists", "seed_artists": f"Someone, {name[:-1]}", "list": "x-options"}
+    )
     assert f'value="Someone, {name}"' in response.text
+    assert '<datalist id="x-options">' in response.text
 
 
 def test_plan_over_six_hours_is_refused_at_generate(user_client, user, plan, catalog):
@@ -135,4 +138,20 @@ def test_plan_over_six_hours_is_refused_at_generate(user_client, user, plan, cat
     response = post_generate(user_client, plan)
     assert response.status_code == 422
     assert "at most 6 hours" in str(response.context["form"].errors["plan"])
+    assert not SessionMix.objects.exists()
+
+
+def test_never_play_artists_are_left_out_and_remembered(user_client, user, plan, catalog):
+    """Artists marked "never play" appear in no track of the mix, and stay in the preferences."""
+    banned = catalog[0].artists.first()
+    post_generate(user_client, plan, excluded_artists=banned.name)
+    mix = SessionMix.objects.get(owner=user)
+    assert not mix.tracks.filter(track__artists=banned).exists()
+    assert list(MusicPreferences.for_user(user).excluded_artists.all()) == [banned]
+
+
+def test_unknown_never_play_artist_is_refused(user_client, user, plan, catalog):
+    """An unknown never-play artist is reported by its field; nothing is generated."""
+    response = post_generate(user_client, plan, excluded_artists="Nobody Like This")
+    assert "Not in the catalog: Nobody Like This" in str(response.context["form"].errors["excluded_artists"])
     assert not SessionMix.objects.exists()

@@ -19,7 +19,7 @@ from django_htmx.http import reswap, retarget
 
 from accounts.spotify import is_connected, needs_reconnect
 from mixes import services
-from mixes.engine.plan import PlanError, template
+from mixes.engine.plan import PlanError
 from mixes.export import request_save
 from mixes.forms import (
     BpmForm,
@@ -115,7 +115,7 @@ def _chosen_plan(request: HttpRequest, form: GenerateForm) -> WorkoutPlan | None
 @login_required
 @require_GET
 def mix_list(request: HttpRequest) -> HttpResponse:
-    mixes = SessionMix.objects.for_user(request.user).select_related("plan")
+    mixes = SessionMix.objects.for_user(request.user)
     return render(request, "mixes/mix_list.html", {"mixes": mixes})
 
 
@@ -364,16 +364,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     _first_visit(request.user)
     form = NewPlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        key, name = form.cleaned_data["template"], form.cleaned_data["name"].strip()
-        if key:
-            spec = template(key)
-            plan = WorkoutPlan.create_from_spec(request.user, spec, template_key=key)
-            if name:
-                plan.name = name
-                plan.save(update_fields=["name"])
-        else:
-            plan = WorkoutPlan.objects.create(owner=request.user, name=name or "My plan")
-            plan.add_phase()
+        data = form.cleaned_data
+        plan = WorkoutPlan.create_for(request.user, template_key=data["template"], name=data["name"].strip())
         return redirect(plan)
     plans = WorkoutPlan.objects.for_user(request.user).with_phases()
     return render(request, "mixes/plan_list.html", {"plans": plans, "form": form})

@@ -57,3 +57,24 @@ def test_new_user_connects_generates_and_saves_once(page, live_server, spotify_s
     (updated,) = saved()
     assert updated["id"] == playlist["id"]
     assert updated["items"] == mix_uris() and len(updated["items"]) == len(playlist["items"]) - 1
+
+
+def test_save_progress_polls_until_the_link(signed_in, live_server, spotify_sandbox):
+    """While a save runs the panel shows its progress, asks for itself every second, then shows the link."""
+    from mixes import services
+    from mixes.models import PlaylistExport, WorkoutPlan
+    from tests.fixtures.spotify import connect
+
+    page = signed_in
+    user = connect(WorkoutPlan.objects.first().owner, spotify_sandbox)
+    mix = services.create_mix(user, WorkoutPlan.objects.filter(owner=user, is_active=True).get(), seed=1)
+    export = PlaylistExport.objects.create(
+        mix=mix, name="Long run", status="running", progress=40, message="Adding tracks"
+    )
+    page.goto(f"{live_server.url}{mix.get_absolute_url()}")
+    expect(page.locator("#save-panel progress")).to_have_attribute("value", "40")
+    expect(page.locator("#save-panel")).to_contain_text("Adding tracks")
+    PlaylistExport.objects.filter(pk=export.pk).update(
+        status="done", progress=100, message="Saved 9 tracks to Spotify.", playlist_url=f"{spotify_sandbox.url}/x"
+    )
+    expect(page.get_by_role("link", name="Open “Long run” in Spotify")).to_be_visible(timeout=5000)

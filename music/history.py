@@ -12,6 +12,7 @@ its Spotify id and ISRC), else created.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +21,7 @@ from django.db import connections, router, transaction
 from django.db.models import Count, Q
 
 from accounts.spotify import SpotifyClient, SpotifyError, spotify_account
+from mixes.models import PlaylistExport
 from music.bulk import chunks, resolve_artists, save_credits
 from music.models import Artist, Play, SpotifySync, Track, TrackAffinity
 from music.normalize import song_key
@@ -29,6 +31,8 @@ TOP_RANGES = ("short_term", "medium_term", "long_term")
 # A play is a skip when the next one started before this track could have got far.
 SKIP_FLOOR = timedelta(seconds=30)
 SKIP_SHARE = 0.5
+# The end of the description of a playlist Session Mix saved (`mixes.export.marker`: "[Session Mix #42]").
+SESSION_MIX_MARKER = re.compile(r"\[Session Mix #\d+\]$")
 
 Progress = Callable[[int, str], None]
 
@@ -344,12 +348,22 @@ class _Run:
         self.state.save(update_fields=["saved_tracks", "tracks_added", "updated_at"])
 
     def playlists(self) -> None:
-        """The tracks of the playlists the user owns or collaborates on (the only ones Spotify lets us read)."""
+        """The tracks of the playlists the user owns or collaborates on (the only ones Spotify lets us read).
+
+        Playlists Session Mix saved are left out: its own picks must not count as the user's library.
+        """
         account = spotify_account(self.user)
         owner = account.uid if account else None
+        ours = set(
+            PlaylistExport.objects.filter(mix__owner=self.user)
+            .exclude(playlist_id="")
+            .values_list("playlist_id", flat=True)
+        )
         items = []
         for playlist in self.client.my_playlists():
             if not playlist or ((playlist.get("owner") or {}).get("id") != owner and not playlist.get("collaborative")):
+                continue
+            if playlist.get("id") in ours or is_session_mix_playlist(playlist):
                 continue
             for entry in self.client.playlist_items(playlist["id"]):
                 items.append((entry or {}).get("item") or (entry or {}).get("track"))
@@ -364,6 +378,11 @@ class _Run:
             TrackAffinity.objects.filter(user=self.user, **{flag: True}).update(**{flag: False})
             _upsert_affinities([TrackAffinity(user=self.user, track_id=pk, **{flag: True}) for pk in track_ids], [flag])
         return len(track_ids)
+
+
+def is_session_mix_playlist(playlist: dict) -> bool:
+    """A playlist Session Mix saved: its description ends with the marker `mixes.export.marker` writes."""
+    return bool(SESSION_MIX_MARKER.search((playlist.get("description") or "").rstrip()))
 
 
 def _upsert_affinities(rows: list[TrackAffinity], fields: list[str]) -> None:

@@ -10,7 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
+from django.db.models.functions import Abs
 from django.utils import timezone
 
 from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
@@ -21,27 +22,22 @@ from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, 
 from music.models import MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
 
 NO_AFFINITY = (0, 0, False, False, False, None)
+# Where a swap looks for candidates: this far from the section's targets, this many per tempo reading.
+SWAP_TEMPO_MARGIN = 10
+SWAP_ENERGY_MARGIN = 0.25
+SWAP_CANDIDATES = 1500
 # Feedback that counts against a track: taken out of a mix by hand.
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 
 
-def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None = None, track_ids=()) -> Pool:
+def load_pool(user=None, *, only: Q | None = None) -> Pool:
     """Catalog tracks as candidates, with what the user's history and feedback say about them.
 
-    Every track by default (generating a mix). A row action needs fewer: `tempo_ranges` (BPM)
-    and `track_ids` narrow the pool to tracks in those ranges, those ids, and tracks whose tempo
-    this person corrected. Six queries whatever the catalog's size.
+    Every track by default (generating a mix); `only` narrows it for row actions. Six queries
+    whatever the catalog's size.
     """
-    tracks = Track.objects.all()
-    narrowed = tempo_ranges is not None or bool(track_ids)
-    if narrowed:
-        wanted = Q(pk__in=list(track_ids))
-        for low, high in tempo_ranges or ():
-            wanted |= Q(features__tempo__range=(low, high))
-        if user is not None:
-            corrected = TrackAffinity.objects.for_user(user).filter(tempo_override__isnull=False)
-            wanted |= Q(pk__in=corrected.values("track_id"))
-        tracks = tracks.filter(wanted)
+    narrowed = only is not None
+    tracks = Track.objects.filter(only) if narrowed else Track.objects.all()
     credits: dict[int, list[str]] = defaultdict(list)
     artists = TrackArtist.objects.filter(track__in=tracks) if narrowed else TrackArtist.objects.all()
     for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
@@ -79,9 +75,10 @@ def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None =
         "features__energy",
         "features__valence",
         "features__danceability",
+        "song_key",
     )
     records = []
-    for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability in rows:
+    for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability, song in rows:
         plays, skips, liked, saved, top, own_tempo = affinity.get(pk, NO_AFFINITY)
         records.append(
             TrackRecord(
@@ -102,6 +99,7 @@ def load_pool(user=None, *, tempo_ranges: Iterable[tuple[float, float]] | None =
                 top=top,
                 removed=removed.get(pk, 0),
                 lists=frozenset(lists.get(pk, ())),
+                song=song,
             )
         )
     return Pool.from_records(records)
@@ -215,7 +213,7 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
     items = list(mix.tracks.select_related("track"))
     section, slot = next((s, i) for s, i, other in _slots(items) if other.pk == item.pk)
     spec = mix.plan_spec()
-    pool = load_pool(mix.owner, tempo_ranges=section_tempo_ranges(spec, section), track_ids=_track_ids(items))
+    pool = load_pool(mix.owner, only=swap_candidates(mix.owner, spec, section, items))
     pick = replacement(
         pool,
         spec,
@@ -298,7 +296,7 @@ def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
 def refresh_explanations(mix: SessionMix) -> None:
     """Recompute scores, half/double-time reading and explanations for the mix as it now stands."""
     items = list(mix.tracks.select_related("track"))
-    pool = load_pool(mix.owner, track_ids=_track_ids(items))
+    pool = load_pool(mix.owner, only=Q(pk__in=_track_ids(items)))
     sections = rescore(
         pool,
         mix.plan_spec(),
@@ -328,12 +326,25 @@ def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixT
     MixTrack.objects.bulk_update(kept, ["section", "position", "tempo", "score", "tempo_factor", "why"])
 
 
-def section_tempo_ranges(spec: PlanSpec, section: int, margin: float = 15) -> list[tuple[float, float]]:
-    """The BPM a candidate for this section may have, read straight, in double or in half time."""
+def swap_candidates(user, spec: PlanSpec, section: int, items: list[MixTrack]) -> Q:
+    """The tracks a swap chooses from: the mix's own, the person's (history, likes, corrections),
+    and the SWAP_CANDIDATES closest to the section's tempo in each reading (straight, double, half
+    time) within its energy range — enough for every good fit, however big the catalog.
+    """
     part = spec.sections()[section]
-    targets = [spec.target_at(part.start_s + part.duration_s * i / 8)[0] for i in range(9)]
-    low, high = min(targets) - margin, max(targets) + margin
-    return [(low, high), (low / 2, high / 2), (low * 2, high * 2)]
+    targets = [spec.target_at(part.start_s + part.duration_s * i / 8) for i in range(9)]
+    low = min(t for t, _ in targets) - SWAP_TEMPO_MARGIN
+    high = max(t for t, _ in targets) + SWAP_TEMPO_MARGIN
+    energy = (min(e for _, e in targets) - SWAP_ENERGY_MARGIN, max(e for _, e in targets) + SWAP_ENERGY_MARGIN)
+    ids = set(_track_ids(items))
+    for factor in (1, 2, 0.5):
+        middle = (low + high) / 2 * factor
+        near = Track.objects.filter(
+            features__tempo__range=(low * factor, high * factor), features__energy__range=energy
+        ).order_by(Abs(F("features__tempo") - middle))
+        ids.update(near.values_list("pk", flat=True)[:SWAP_CANDIDATES])
+    # A plain list (at most a few thousand ids) and one simple subquery: both fast on SQLite and PostgreSQL.
+    return Q(pk__in=sorted(ids)) | Q(pk__in=TrackAffinity.objects.for_user(user).values("track_id"))
 
 
 def _track_ids(items: list[MixTrack]) -> list[int]:

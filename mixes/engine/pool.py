@@ -42,6 +42,7 @@ class TrackRecord:
     saved: bool = False  # in the person's Spotify library (Liked Songs, or their own playlists)
     top: bool = False  # one of their Spotify top tracks
     lists: frozenset[str] = frozenset()  # phase kinds whose Master List (global or theirs) holds the track
+    song: str = ""  # music.normalize.song_key(title, main artist), when the caller has it already
 
 
 def list_bit(kind: str) -> int:
@@ -143,6 +144,7 @@ class Pool:
         flat: list[int] = []
         songs: list[int] = []
         folded_names: dict[str, str] = {}  # folding is the slow part of loading; most artists recur
+        folded_genres: dict[str, str] = {}
         for row in rows:
             for name in row.artists:
                 folded = folded_names.get(name)
@@ -155,11 +157,15 @@ class Pool:
                     artist_names.append(name)
                 flat.append(artist_index[folded])
             ptr.append(len(flat))
-            main = row.artists[0] if row.artists else ""
-            # A track without a title cannot be matched with another: it is its own song.
-            identity = song_key(row.title, main) if fold(row.title) else f"#{row.key}"
+            identity = row.song
+            if not identity:
+                main = row.artists[0] if row.artists else ""
+                # A track without a title cannot be matched with another: it is its own song.
+                identity = song_key(row.title, main) if fold(row.title) else f"#{row.key}"
             songs.append(song_index.setdefault(identity, len(song_index)))
-            folded_genre = fold(row.genre)
+            folded_genre = folded_genres.get(row.genre)
+            if folded_genre is None:
+                folded_genre = folded_genres[row.genre] = fold(row.genre)
             if folded_genre not in genre_index:
                 genre_index[folded_genre] = len(genre_names)
                 genre_names.append(row.genre.strip())

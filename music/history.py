@@ -1,5 +1,7 @@
 """Listening history from Spotify: recently played, top tracks, saved tracks and, if asked, the user's own playlists.
 
+Then the feedback loop: what the user deleted from the playlists Session Mix saved (mixes.feedback).
+
 `sync_history(user)` runs the steps in order. Each step commits on its own, and recently played
 commits page by page together with its cursor, so a failure (a 429, a revoked token) loses nothing
 already read; the next run resumes after the finished steps and reads recently played only from the
@@ -21,6 +23,7 @@ from django.db import connections, router, transaction
 from django.db.models import Count, Q
 
 from accounts.spotify import SpotifyClient, SpotifyError, spotify_account
+from mixes.feedback import learn_from_exported_playlists
 from mixes.models import PlaylistExport
 from music.bulk import chunks, resolve_artists, save_credits
 from music.models import Artist, Play, SpotifySync, Track, TrackAffinity
@@ -45,6 +48,7 @@ class SyncReport:
     top_tracks: int = 0
     saved_tracks: int = 0
     playlist_tracks: int = 0
+    removed_from_exports: int = 0
     tracks_added: int = 0
     resumed: bool = False
     track_ids: set[int] = field(default_factory=set)
@@ -245,7 +249,9 @@ def is_skip(gap: timedelta, duration_ms: int) -> bool:
 def infer_skips(user) -> int:
     """Mark Spotify plays whose successor is now known as skipped or not; return how many were decided.
 
-    The newest play stays undecided (None) until the next one arrives.
+    The newest play stays undecided (None) until the next one arrives. A skip stays here, on the play:
+    `TrackAffinity.rebuild_play_counts` turns it into the track's skip count, which the scorer reads.
+    It is deliberately not also recorded as a `Feedback` of kind SKIPPED, which would count it twice.
     """
     undecided = Play.objects.filter(user=user, source=SOURCE, skipped__isnull=True).order_by("played_at").first()
     if undecided is None:
@@ -370,6 +376,10 @@ class _Run:
         self.report.playlist_tracks = self.state.playlist_tracks = self._flag(items, "in_playlists")
         self.state.save(update_fields=["playlist_tracks", "tracks_added", "updated_at"])
 
+    def exports(self) -> None:
+        """Tracks the user deleted from playlists Session Mix saved lately become feedback (mixes.feedback)."""
+        self.report.removed_from_exports = learn_from_exported_playlists(self.user, self.client)
+
     def _flag(self, items: list[dict | None], flag: str) -> int:
         """Set a TrackAffinity flag on exactly these tracks, clearing it elsewhere, in one transaction; count them."""
         with transaction.atomic():
@@ -407,6 +417,7 @@ STEPS = (
     ("top", 40, "Reading your top tracks…"),
     ("saved", 55, "Reading your saved tracks…"),
     ("playlists", 85, "Reading your playlists…"),
+    ("exports", 95, "Checking the playlists you saved from Session Mix…"),
 )
 
 

@@ -1,15 +1,19 @@
 """Playlists Session Mix saved, seen by the sync: never the user's library; what the user deleted is feedback."""
 
+from datetime import timedelta
+
 import pytest
 import spotipy
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.sandbox.library import DEMO
 from accounts.spotify import SpotifyClient
 from mixes.export import marker
 from mixes.models import Feedback, MixTrack, PlaylistExport, SessionMix
+from mixes.services import load_pool
 from music.history import sync_history
-from music.models import SpotifySync, TrackAffinity
+from music.models import SpotifySync, Track, TrackAffinity
 from tests.factories import ArtistFactory, SessionMixFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +94,58 @@ def test_own_playlists_leave_out_a_playlist_recorded_as_exported(connected_user,
     flagged = TrackAffinity.objects.filter(user=connected_user, in_playlists=True)
     assert flagged.exists()
     assert not flagged.filter(track__spotify_id__in=[song["id"] for song in songs]).exists()
+
+
+# Deleted from the exported playlist -----------------------------------------------------------------------
+
+
+def test_a_track_deleted_from_an_exported_playlist_is_recorded_once(connected_user, spotify_sandbox):
+    """The user deletes a track in Spotify: one REMOVED feedback on that mix, and a second sync adds none."""
+    songs = spotify_sandbox.catalog[:5]
+    export = exported(connected_user, spotify_sandbox, songs)
+    delete_in_spotify(spotify_sandbox, export.playlist_id, f"spotify:track:{songs[2]['id']}")
+
+    first = sync_history(connected_user)
+    sync_history(connected_user)
+
+    assert first.removed_from_exports == 1
+    assert removals(connected_user) == [(export.mix_id, songs[2]["id"])]
+
+
+def test_the_scorer_counts_a_track_deleted_from_an_exported_playlist(connected_user, spotify_sandbox):
+    """The removal reaches the scorer's pool like a removal in the app."""
+    songs = spotify_sandbox.catalog[:4]
+    export = exported(connected_user, spotify_sandbox, songs)
+    delete_in_spotify(spotify_sandbox, export.playlist_id, f"spotify:track:{songs[0]['id']}")
+
+    sync_history(connected_user)
+
+    pool = load_pool(connected_user)
+    deleted, kept = (Track.objects.get(spotify_id=songs[n]["id"]) for n in (0, 1))
+    assert pool.record(pool.keys.index(str(deleted.pk))).removed == 1
+    assert pool.record(pool.keys.index(str(kept.pk))).removed == 0
+
+
+def test_an_exported_playlist_the_user_deleted_is_passed_over(connected_user, spotify_sandbox):
+    """A playlist gone from Spotify (404) teaches nothing and does not fail the sync."""
+    export = exported(connected_user, spotify_sandbox, spotify_sandbox.catalog[:3])
+    spotify_sandbox.delete_playlist(export.playlist_id)
+
+    report = sync_history(connected_user)
+
+    assert report.removed_from_exports == 0
+    assert not Feedback.objects.exists()
+    assert SpotifySync.objects.get(user=connected_user).status == "done"
+
+
+def test_each_recent_export_costs_one_items_read_and_older_ones_none(connected_user, spotify_sandbox):
+    """Two playlists saved this month are read once each; one saved 31 days ago is not read."""
+    catalog = spotify_sandbox.catalog
+    recent = [exported(connected_user, spotify_sandbox, catalog[n : n + 3]) for n in (0, 3)]
+    old = exported(connected_user, spotify_sandbox, catalog[6:9])
+    PlaylistExport.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=31))
+
+    sync_history(connected_user)
+
+    assert spotify_sandbox.count("GET", ITEMS) == 2
+    assert {spotify_sandbox.count("GET", f"/v1/playlists/{e.playlist_id}/items") for e in recent} == {1}

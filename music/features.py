@@ -90,10 +90,18 @@ def tracks_without_tempo(queryset) -> int:
     return queryset.filter(Q(features__isnull=True) | Q(features__tempo__isnull=True)).count()
 
 
-def fill_features(track_ids: Iterable[int] | None = None, *, user=None) -> FeatureReport:
+def fill_features(
+    track_ids: Iterable[int] | None = None,
+    *,
+    user=None,
+    sources: Iterable[str] | None = None,
+    max_calls: int | None = None,
+) -> FeatureReport:
     """Fill missing tempo, energy, valence and danceability of these tracks (all tracks if None).
 
     `user` lends their Spotify connection for Spotify's own audio-features, if still open to us.
+    `sources` limits the providers asked (all by default); `max_calls` caps the run's calls to them,
+    never exceeded (Deezer costs a call a track): the tracks not asked wait for the next run.
     """
     report = FeatureReport()
     session = requests.Session()
@@ -102,7 +110,12 @@ def fill_features(track_ids: Iterable[int] | None = None, *, user=None) -> Featu
         (Source.RECCOBEATS, RECCOBEATS_BATCH, lambda batch: _ask_reccobeats(session, batch, report)),
         (Source.DEEZER, DEEZER_BATCH, lambda batch: _ask_deezer(session, batch, report)),
     ]
-    providers = [(source, size, ask) for source, size, ask in providers if ask is not None]
+    allowed = None if sources is None else set(sources)
+    providers = [
+        (source, size, ask)
+        for source, size, ask in providers
+        if ask is not None and (allowed is None or source in allowed)
+    ]
     needs = _needs(track_ids, [source for source, _, _ in providers])
     report.tracks = len(needs)
     earlier: list[str] = []  # providers before this one that are still open
@@ -115,6 +128,13 @@ def fill_features(track_ids: Iterable[int] | None = None, *, user=None) -> Featu
         ]
         closed = False
         for batch in chunks(wanting, size):
+            if max_calls is not None:
+                room = max_calls - report.calls.total()
+                if source == Source.DEEZER:
+                    batch = batch[: max(room, 0)]  # a call a track
+                if room <= 0 or not batch:
+                    report.stopped.append(f"Asked the providers {max_calls} times; the rest waits for the next run.")
+                    return report
             try:
                 offers = ask(batch)
             except ProviderStopped as stop:

@@ -3,7 +3,8 @@
 A rate limit reschedules the sync with Spotify's Retry-After as the countdown, never sleeping in a
 worker; QUOTA_EXCEEDED and a revoked token fail at once (retrying would not help). When tasks run
 eagerly (no broker: the embedded demo), nothing could wait for the countdown, so a rate limit ends
-the run and says when to try again instead of retrying in a tight loop.
+the run and says when to try again instead of retrying in a tight loop, and audio features are filled
+only a few calls' worth, since the web request that started the sync is waiting.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ from django.db import transaction
 from accounts.spotify import RateLimited, ReconnectSpotify, SpotifyError, SpotifyUnavailable, is_connected
 from music.features import fill_features
 from music.history import history_track_ids, sync_history
-from music.models import SpotifySync
+from music.models import Source, SpotifySync
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
 BACKOFF_S = (30, 60, 120, 300, 600, 900)  # when Spotify is down (5xx, timeouts)
 STAGGER_S = 20  # beat spreads the users' syncs out, so they do not share one rate-limit window
+# Filling features inside a web request (tasks run eagerly): batch providers only (Deezer is a call a
+# track, each up to 10 s), and at most this many calls — 3 ReccoBeats calls cover 120 tracks.
+INLINE_SOURCES = (Source.SPOTIFY, Source.RECCOBEATS)
+INLINE_MAX_CALLS = 4
 
 
 def enqueue_sync(user) -> bool:
@@ -89,11 +94,17 @@ def sync_all_histories() -> int:
     return queued
 
 
-@shared_task(acks_late=True, time_limit=30 * 60)
-def fill_features_task(track_ids: list[int] | None = None, user_id: int | None = None) -> dict:
-    """Fill missing audio features of these tracks (all if None), lending the user's Spotify connection."""
+@shared_task(bind=True, acks_late=True, time_limit=30 * 60)
+def fill_features_task(self, track_ids: list[int] | None = None, user_id: int | None = None) -> dict:
+    """Fill missing audio features of these tracks (all if None), lending the user's Spotify connection.
+
+    Run eagerly it is inside a web request (the OAuth callback, Refresh my music, an upload): then only
+    the providers that answer many tracks a call are asked, a few calls at most; the rest waits for the
+    next sync, and My music says how many tracks still lack a tempo.
+    """
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    report = fill_features(track_ids, user=user)
+    limits = {"sources": INLINE_SOURCES, "max_calls": INLINE_MAX_CALLS} if self.request.is_eager else {}
+    report = fill_features(track_ids, user=user, **limits)
     for stop in report.stopped:
         log.info("Audio features: %s", stop)
     return {"tracks": report.tracks, "filled": dict(report.filled), "calls": dict(report.calls)}

@@ -199,3 +199,38 @@ def test_the_task_fills_the_given_tracks(spotify_sandbox):
 
     assert result["calls"][Source.RECCOBEATS] == 1
     assert tracks_without_tempo(Track.objects.filter(pk__in=[t.pk for t in tracks])) < 3
+
+
+def test_max_calls_caps_a_run_and_the_rest_is_asked_next_time(spotify_sandbox):
+    """100 tracks with a cap of 2 calls: 80 asked of ReccoBeats, nothing of Deezer; the next run asks the other 20."""
+    tracks = tracks_for(spotify_sandbox.catalog[:100])
+
+    capped = fill_features([t.pk for t in tracks], max_calls=2)
+    calls_after_cap = spotify_sandbox.count("GET", RECCOBEATS)
+    fill_features([t.pk for t in tracks], sources=[Source.RECCOBEATS])
+
+    assert (calls_after_cap, spotify_sandbox.count("GET", DEEZER)) == (2, 0)
+    assert capped.stopped == ["Asked the providers 2 times; the rest waits for the next run."]
+    asked = [r.query["ids"].count(",") + 1 for r in spotify_sandbox.requests if r.path == RECCOBEATS]
+    assert asked == [40, 40, 20]
+
+
+def test_deezer_is_asked_no_more_tracks_than_the_calls_left(spotify_sandbox):
+    """Deezer costs a call a track: with 3 calls left, 3 of 5 tracks are asked."""
+    songs = [s for s in spotify_sandbox.catalog if s["deezer_bpm"]][:5]
+    tracks = [TrackFactory(spotify_id=None, isrc=song["isrc"], features=None) for song in songs]
+
+    report = fill_features([t.pk for t in tracks], max_calls=3)
+
+    assert report.calls[Source.DEEZER] == spotify_sandbox.count("GET", DEEZER) == 3
+
+
+def test_sources_limit_the_providers_asked(spotify_sandbox):
+    """Only the named providers are asked; Deezer, left out, is not called."""
+    song = next(s for s in spotify_sandbox.catalog if not s["reccobeats_tempo"] and s["deezer_bpm"])
+    (track,) = tracks_for([song])
+
+    fill_features([track.pk], sources=[Source.RECCOBEATS])
+
+    assert (spotify_sandbox.count("GET", RECCOBEATS), spotify_sandbox.count("GET", DEEZER)) == (1, 0)
+    assert features_of(track).tempo is None

@@ -7,14 +7,16 @@ from unittest import mock
 
 import pytest
 from celery.exceptions import Retry
+from django.urls import reverse
 
 from accounts.sandbox.library import DEMO
 from accounts.spotify import ReconnectSpotify
 from music.catalog_csv import DEMO as DEMO_LAYOUT
-from music.history import is_skip, sync_history
+from music.features import tracks_without_tempo
+from music.history import history_track_ids, is_skip, sync_history
 from music.importers import import_csv
 from music.models import Play, SpotifySync, Track, TrackAffinity
-from music.tasks import sync_all_histories, sync_history_task
+from music.tasks import INLINE_MAX_CALLS, fill_features_task, sync_all_histories, sync_history_task
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -302,16 +304,45 @@ def test_spotify_down_reschedules_the_sync_with_backoff(connected_user, spotify_
     assert SpotifySync.objects.get(user=connected_user).message == "Spotify is not answering, retrying in 30 s"
 
 
-def test_a_finished_sync_fills_the_audio_features_of_the_new_tracks(
-    connected_user, spotify_sandbox, django_capture_on_commit_callbacks
-):
-    """After the sync the task asks the providers about the user's tracks, in batches of 40."""
-    with django_capture_on_commit_callbacks(execute=True):
-        sync_history_task.delay(connected_user.pk)
+def test_a_worker_fills_the_audio_features_of_every_track_of_the_sync(connected_user, spotify_sandbox):
+    """On a worker the fill after a sync asks the providers about all the user's tracks, in batches of 40."""
+    sync_history(connected_user)
+
+    fill_features_task.run(history_track_ids(connected_user), connected_user.pk)  # a worker's run: not eager
 
     tracks = TrackAffinity.objects.filter(user=connected_user).count()
     assert spotify_sandbox.count("GET", "/reccobeats/v1/audio-features") == math.ceil(tracks / 40)
+    assert spotify_sandbox.count("GET", "/deezer/track/*") > 0
     assert Track.objects.filter(features__tempo__isnull=False).count() > tracks * 0.8
+
+
+def test_a_sync_run_inline_fills_features_with_a_few_batch_calls_and_no_deezer(
+    connected_user, spotify_sandbox, django_capture_on_commit_callbacks
+):
+    """Eagerly (inside the request that signed in), the fill makes at most 4 provider calls, none a call a track."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_history_task.delay(connected_user.pk)
+
+    calls = {
+        path: spotify_sandbox.count("GET", path) for path in ("/reccobeats/v1/*", "/deezer/*", "/v1/audio-features")
+    }
+    assert calls["/deezer/*"] == 0
+    assert 1 <= sum(calls.values()) <= INLINE_MAX_CALLS
+    assert tracks_without_tempo(Track.objects.filter(pk__in=history_track_ids(connected_user))) > 0
+
+
+def test_my_music_says_how_many_tracks_an_inline_sync_left_without_tempo(
+    connected_client, connected_user, spotify_sandbox, django_capture_on_commit_callbacks
+):
+    """What the capped fill did not reach is counted on My music, with when it will be asked."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_history_task.delay(connected_user.pk)
+    missing = tracks_without_tempo(Track.objects.filter(pk__in=history_track_ids(connected_user)))
+
+    html = connected_client.get(reverse("music:library")).content.decode()
+
+    assert f"{missing} of your tracks have no tempo yet" in html
+    assert "Each sync asks the tempo providers about those not asked yet." in html
 
 
 def test_beat_queues_a_sync_for_each_connected_user(connected_user, make_connected_user, spotify_sandbox):

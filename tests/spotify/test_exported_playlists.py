@@ -62,6 +62,14 @@ def removals(user) -> list[tuple[int, str]]:
     return list(Feedback.objects.filter(user=user, kind="removed").values_list("mix_id", "track__spotify_id"))
 
 
+def assert_left_out(user, sandbox, playlist_id: str, songs: list[dict]) -> None:
+    """The playlist's items were never read, and its songs are not flagged as in the user's playlists."""
+    assert sandbox.count("GET", f"/v1/playlists/{playlist_id}/items") == 0
+    flagged = TrackAffinity.objects.filter(user=user, in_playlists=True)
+    assert flagged.exists()
+    assert not flagged.filter(track__spotify_id__in=[song["id"] for song in songs]).exists()
+
+
 # Not the user's library ----------------------------------------------------------------------------------
 
 
@@ -76,10 +84,7 @@ def test_own_playlists_leave_out_a_playlist_with_the_session_mix_marker(connecte
 
     sync_history(connected_user)
 
-    assert spotify_sandbox.count("GET", f"/v1/playlists/{playlist['id']}/items") == 0
-    flagged = TrackAffinity.objects.filter(user=connected_user, in_playlists=True)
-    assert flagged.exists()
-    assert not flagged.filter(track__spotify_id__in=[song["id"] for song in songs]).exists()
+    assert_left_out(connected_user, spotify_sandbox, playlist["id"], songs)
 
 
 def test_own_playlists_leave_out_a_playlist_recorded_as_exported(connected_user, spotify_sandbox):
@@ -90,10 +95,7 @@ def test_own_playlists_leave_out_a_playlist_recorded_as_exported(connected_user,
 
     sync_history(connected_user)
 
-    assert spotify_sandbox.count("GET", f"/v1/playlists/{export.playlist_id}/items") == 0
-    flagged = TrackAffinity.objects.filter(user=connected_user, in_playlists=True)
-    assert flagged.exists()
-    assert not flagged.filter(track__spotify_id__in=[song["id"] for song in songs]).exists()
+    assert_left_out(connected_user, spotify_sandbox, export.playlist_id, songs)
 
 
 # Deleted from the exported playlist -----------------------------------------------------------------------

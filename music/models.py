@@ -298,7 +298,7 @@ class BackgroundJob(models.Model):
         return self.status in self.ACTIVE and fresh
 
     def report(self, progress: int | None, message: str, status: str | None = None) -> bool:
-        """Progress the UI can poll, written at once (progress None: unchanged); False if the row wasn't ours to write."""
+        """Progress the UI can poll, written at once (progress None: unchanged); False if the row wasn't ours."""
         if progress is not None:
             self.progress = max(0, min(100, progress))
         self.message, self.status = message[:300], status or self.status
@@ -391,7 +391,9 @@ class SpotifySync(BackgroundJob):
         """The run is done: its summary becomes the message. Writes only the run's own fields."""
         self.status, self.progress, self.finished_at, self.steps_done = self.Status.DONE, 100, timezone.now(), []
         self.message = self.summary
-        self.save(update_fields=["status", "progress", "finished_at", "steps_done", "message", *self.COUNTS, "updated_at"])
+        self.save(
+            update_fields=["status", "progress", "finished_at", "steps_done", "message", *self.COUNTS, "updated_at"]
+        )
 
     def fail(self, message: str) -> None:
         """Stop here; what earlier steps wrote stays, and the next run resumes after them."""

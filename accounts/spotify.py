@@ -1,8 +1,11 @@
 """Every call to Spotify goes through here, on spotipy, using only what 2026 development-mode apps may call.
 
-- Tokens: the access token is refreshed shortly before it expires and on a 401; a refresh
-  token Spotify has revoked deletes the stored token and raises ReconnectSpotify (the
-  account link stays, so the UI can offer "Reconnect Spotify"). Nothing else is touched.
+- Tokens: the access token is refreshed shortly before it expires and on a 401, one process
+  at a time (the token row is locked; a process that waited uses the token the other one got).
+  A refresh token Spotify has revoked, or a stored token our keys can no longer decrypt
+  (SECRET_KEY or TOKEN_ENCRYPTION_KEYS changed), deletes the stored token and raises
+  ReconnectSpotify (the account link stays, so the UI can offer "Reconnect Spotify").
+  Nothing else is touched.
 - Rate limits: a 429 raises RateLimited at once with Spotify's Retry-After (never slept
   through here); QUOTA_EXCEEDED is told apart. Callers decide: a web request shows it, a
   Celery task reschedules itself with that countdown.
@@ -22,7 +25,9 @@ from datetime import timedelta
 import requests
 import spotipy
 from allauth.socialaccount.models import SocialAccount, SocialToken
+from cryptography.fernet import InvalidToken
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.crypto import decrypt
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 PAGE = 50  # the most Spotify gives per page for history, saved tracks and playlists
 SEARCH_LIMIT = 10  # /search returns at most 10 items per call for development-mode apps
 ITEMS_PER_REQUEST = 100  # add / replace playlist items
+LIBRARY_URIS = 40  # /me/library/contains takes at most 40 URIs
 REFRESH_MARGIN = timedelta(seconds=60)
 RETRY_DELAYS = (0.5, 1.5)  # backoff for safe calls on 5xx and timeouts
 TIMEOUT_S = 10
@@ -95,21 +101,60 @@ def _stored_token(user) -> SocialToken:
     return token
 
 
+def _fresh(token: SocialToken) -> bool:
+    return token.expires_at is not None and token.expires_at - REFRESH_MARGIN > timezone.now()
+
+
+def _plain(secret: str) -> str | None:
+    """A stored secret in clear; None when our keys can't open it (SECRET_KEY or TOKEN_ENCRYPTION_KEYS changed)."""
+    try:
+        return decrypt(secret)
+    except InvalidToken:
+        return None
+
+
+def _drop(token: SocialToken, why: str) -> ReconnectSpotify:
+    """Delete a stored token that can't be used any more; the account link stays, so the user can reconnect."""
+    log.warning("%s (user %s); asking them to reconnect Spotify.", why, token.account.user_id)
+    SocialToken.objects.filter(pk=token.pk).delete()
+    return ReconnectSpotify()
+
+
 def refresh_access_token(token: SocialToken) -> SocialToken:
-    """Trade the refresh token for a new access token; a revoked one ends the connection's token."""
+    """Trade the refresh token for a new access token; a revoked or unreadable one ends the connection's token.
+
+    One process at a time: the token row stays locked during the exchange. A process that waited
+    finds a different, fresh token there (the other one's) and uses it instead of refreshing again,
+    so two workers never spend the same refresh token.
+    """
+    with transaction.atomic():
+        current = SocialToken.objects.select_for_update().select_related("account").filter(pk=token.pk).first()
+        if current is None:
+            raise ReconnectSpotify()  # revoked or disconnected meanwhile
+        if current.token != token.token and _fresh(current):
+            return current
+        refresh_token = _plain(current.token_secret)
+        if refresh_token is not None and not _exchange(current, refresh_token):
+            return current
+    # Deleted outside the block: raising inside it would roll the deletion back.
+    if refresh_token is None:
+        raise _drop(token, "The stored refresh token can't be decrypted")
+    raise _drop(token, "Spotify refused the refresh token")
+
+
+def _exchange(token: SocialToken, refresh_token: str) -> bool:
+    """POST /api/token with the refresh token and store what comes back; True if Spotify revoked it."""
     try:
         response = requests.post(
             f"{settings.SPOTIFY_ACCOUNTS_URL}/api/token",
-            data={"grant_type": "refresh_token", "refresh_token": decrypt(token.token_secret)},
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token},
             auth=(settings.SPOTIFY_CLIENT_ID, settings.SPOTIFY_CLIENT_SECRET),
             timeout=TIMEOUT_S,
         )
     except requests.RequestException as error:
         raise SpotifyUnavailable() from error
     if response.status_code == 400 and _json(response).get("error") == "invalid_grant":
-        log.warning("Spotify refused the refresh token of user %s; asking them to reconnect.", token.account.user_id)
-        token.delete()
-        raise ReconnectSpotify()
+        return True
     if response.status_code == 429:
         raise RateLimited(int(response.headers.get("Retry-After", "1")))
     if response.status_code >= 400:
@@ -120,7 +165,7 @@ def refresh_access_token(token: SocialToken) -> SocialToken:
         token.token_secret = data["refresh_token"]
     token.expires_at = timezone.now() + timedelta(seconds=int(data.get("expires_in", 3600)))
     token.save()
-    return token
+    return False
 
 
 def _json(response: requests.Response) -> dict:
@@ -150,11 +195,12 @@ class SpotifyClient:
             self._token = refresh_access_token(self._token)
             self._sp = None
         if self._sp is None:
+            access = _plain(self._token.token)
+            if access is None:
+                raise _drop(self._token, "The stored access token can't be decrypted")
             # A plain session: spotipy's own retry adapter would sleep through Retry-After
             # and drop the response headers.
-            self._sp = spotipy.Spotify(
-                auth=decrypt(self._token.token), requests_session=requests.Session(), requests_timeout=TIMEOUT_S
-            )
+            self._sp = spotipy.Spotify(auth=access, requests_session=requests.Session(), requests_timeout=TIMEOUT_S)
             self._sp.prefix = settings.SPOTIFY_API_URL.rstrip("/") + "/"
         return self._sp
 
@@ -214,29 +260,28 @@ class SpotifyClient:
         return page.get("items", []) if page else []
 
     def saved_tracks(self) -> Iterator[dict]:
-        offset = 0
-        while True:
-            page = self._call("GET /me/tracks", "current_user_saved_tracks", limit=PAGE, offset=offset)
-            items = (page or {}).get("items", [])
-            yield from items
-            if not page or not page.get("next") or not items:
-                return
-            offset += len(items)
+        return self._pages("GET /me/tracks", "current_user_saved_tracks")
 
     def my_playlists(self) -> Iterator[dict]:
-        offset = 0
-        while True:
-            page = self._call("GET /me/playlists", "current_user_playlists", limit=PAGE, offset=offset)
-            items = (page or {}).get("items", [])
-            yield from items
-            if not page or not page.get("next") or not items:
-                return
-            offset += len(items)
+        """The playlists in the user's library (those they deleted, i.e. unfollowed, are not)."""
+        return self._pages("GET /me/playlists", "current_user_playlists")
 
     def playlist_items(self, playlist_id: str) -> Iterator[dict]:
+        return self._pages("GET /playlists/{id}/items", "playlist_items", playlist_id)
+
+    def library_contains(self, uris: list[str]) -> list[bool]:
+        """GET /me/library/contains: for each URI (at most 40; tracks, playlists, ...), whether it is in the library.
+
+        For a playlist this is whether the user still has it: deleting a playlist in Spotify unfollows it.
+        """
+        assert 0 < len(uris) <= LIBRARY_URIS
+        return self._call("GET /me/library/contains", "_get", "me/library/contains", uris=",".join(uris)) or []
+
+    def _pages(self, label: str, method: str, *args, **kwargs) -> Iterator[dict]:
+        """Every item of an offset-paged list, 50 a page, following `next` until it runs out."""
         offset = 0
         while True:
-            page = self._call("GET /playlists/{id}/items", "playlist_items", playlist_id, limit=PAGE, offset=offset)
+            page = self._call(label, method, *args, limit=PAGE, offset=offset, **kwargs)
             items = (page or {}).get("items", [])
             yield from items
             if not page or not page.get("next") or not items:

@@ -17,9 +17,6 @@ from django.db import transaction
 from django.db.models import F
 
 from music.bulk import chunks, resolve_artists, save_credits
-
-# music.demo still imports DEMO from here; new code takes it from music.catalog_csv.
-from music.catalog_csv import DEMO as DEMO
 from music.catalog_csv import LAYOUTS, CatalogError, Layout, RowError, TrackRow, detect_layout, read_rows
 from music.models import AudioFeatures, Source, Track
 

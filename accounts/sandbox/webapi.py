@@ -23,6 +23,7 @@ PAGE_MAX = 50
 SEARCH_MAX = 10
 ITEMS_PER_REQUEST = 100
 LIBRARY_URIS_MAX = 40
+LIBRARY_KINDS = {"track", "album", "episode", "show", "audiobook", "artist", "user", "playlist"}
 PLAYLIST_ITEMS_EMBEDDED = 100
 OFFSET_MAX = 100_000
 TRACK_URI = re.compile(r"^spotify:track:([0-9A-Za-z]{22})$")
@@ -196,6 +197,23 @@ def saved_tracks(world: World, call: Call) -> Reply:
     return Reply(200, objects.page(f"{call.base}/v1/me/tracks", items, limit, offset, len(saved)))
 
 
+def library_400(handler: Callable) -> Callable:
+    """The spec documents the /me/library endpoints' 400 as a bare ErrorObject, where every other 400
+    wraps it in `error` as Spotify does: the answer carries both, so it fits the spec and Spotify's clients."""
+
+    @wraps(handler)
+    def answered(world: World, call: Call, **params) -> Reply:
+        try:
+            return handler(world, call, **params)
+        except ApiError as refusal:
+            if refusal.status != 400:
+                raise
+            error = {"status": 400, "message": refusal.message}
+            return Reply(400, {**error, "error": error})
+
+    return answered
+
+
 def _library_uris(call: Call) -> list[str]:
     uris = [uri.strip() for uri in (call.arg("uris") or "").split(",") if uri.strip()]
     if not uris or len(uris) > LIBRARY_URIS_MAX:
@@ -203,7 +221,23 @@ def _library_uris(call: Call) -> list[str]:
     return uris
 
 
+@needs("user-library-read", "user-follow-read", "playlist-read-private")
+@library_400
+def library_contains(world: World, call: Call) -> Reply:
+    """GET /me/library/contains: for each URI, whether it is in the library (saved track, followed playlist)."""
+    account = _account(world, call)
+    saved = {track_id for track_id, _ in account.saved_tracks}
+    answer = []
+    for uri in _library_uris(call):
+        kind, _, item_id = uri.removeprefix("spotify:").partition(":")
+        if kind not in LIBRARY_KINDS or not (kind == "user" or ID_PATTERN.match(item_id)):
+            raise ApiError(400, f"Unsupported or invalid URI: {uri}")
+        answer.append((kind == "track" and item_id in saved) or (kind == "playlist" and item_id in account.followed))
+    return Reply(200, answer)
+
+
 @needs("user-library-modify", "user-follow-modify", "playlist-modify-public")
+@library_400
 def library_remove(world: World, call: Call) -> Reply:
     """DELETE /me/library: unsave tracks, unfollow (for the owner: delete) playlists."""
     account = _account(world, call)
@@ -219,6 +253,7 @@ def library_remove(world: World, call: Call) -> Reply:
 
 
 @needs("user-library-modify", "user-follow-modify", "playlist-modify-public")
+@library_400
 def library_save(world: World, call: Call) -> Reply:
     """PUT /me/library: save tracks, follow playlists."""
     account = _account(world, call)
@@ -472,6 +507,7 @@ def add_routes(router: Router) -> None:
     router.add("GET", "/v1/me/player/recently-played", recently_played)
     router.add("GET", "/v1/me/top/tracks", top_tracks)
     router.add("GET", "/v1/me/tracks", saved_tracks)
+    router.add("GET", "/v1/me/library/contains", library_contains)
     router.add("PUT", "/v1/me/library", library_save)
     router.add("DELETE", "/v1/me/library", library_remove)
     router.add("GET", "/v1/me/playlists", my_playlists)

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from mixes.engine.plan import TEMPLATES, template
 from mixes.models import ScorerConfig, WorkoutPlan
-from music.importers import DEMO, ImportReport, import_csv
+from music.catalog_csv import DEMO
+from music.importers import ImportReport, import_csv
 from music.models import MusicPreferences, Play, Source, Track, TrackAffinity
 
 CATALOG_PATH = Path(__file__).with_name("catalog.csv")

@@ -15,6 +15,7 @@ from accounts.spotify import (
     SpotifyClient,
     SpotifyNotConnected,
     SpotifyUnavailable,
+    refresh_access_token,
 )
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +130,43 @@ def test_login_page_offers_continue_with_spotify(client, db):
     """The sign-in page has a Continue with Spotify button that posts to the provider."""
     text = client.get("/accounts/login/").text
     assert "Continue with Spotify" in text and 'action="/accounts/spotify/login/?process=login"' in text
+
+def test_refresh_uses_the_token_another_process_just_got(connected_user, spotify_sandbox):
+    """Two processes with the same expired token: the second one to refresh takes the first one's new token."""
+    SocialToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    mine, theirs = stored(connected_user), stored(connected_user)
+    refreshed = refresh_access_token(theirs)
+    assert refresh_access_token(mine).token == refreshed.token
+    assert spotify_sandbox.count("POST", "/api/token") == 1
+
+
+def test_token_our_keys_cannot_open_asks_to_reconnect(connected_user, spotify_sandbox, settings):
+    """After the keys changed, a stored access token is unreadable: Reconnect Spotify, the token dropped, no 500."""
+    from cryptography.fernet import Fernet
+
+    settings.TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
+    with pytest.raises(ReconnectSpotify):
+        SpotifyClient.for_user(connected_user).me()
+    assert not SocialToken.objects.exists() and SocialAccount.objects.exists()
+    assert spotify_sandbox.requests == []
+
+
+def test_refresh_token_our_keys_cannot_open_asks_to_reconnect(connected_user, spotify_sandbox, settings):
+    """An expired token whose refresh token is unreadable: Reconnect Spotify, and the token is dropped."""
+    from cryptography.fernet import Fernet
+
+    SocialToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    settings.TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
+    with pytest.raises(ReconnectSpotify):
+        SpotifyClient.for_user(connected_user).me()
+    assert not SocialToken.objects.exists()
+
+
+def test_my_playlists_pages_through_every_playlist(connected_user, spotify_sandbox):
+    """Offset paging goes on until Spotify has no next page: 60 new playlists and the 4 followed are all read."""
+    client = SpotifyClient.for_user(connected_user)
+    for number in range(60):
+        client.create_playlist(f"Run {number}", "", public=False)
+    assert len(list(client.my_playlists())) == 64
+    assert client.calls["GET /me/playlists"] == 2
+

@@ -90,6 +90,10 @@ def test_get_playlist_with_fields(api, created):
     assert answer == {"id": created["id"], "name": "Tempo Tuesday", "public": False}
 
 
+def in_library(api, playlist_id: str) -> list[bool]:
+    return api.get("/v1/me/library/contains", params={"uris": f"spotify:playlist:{playlist_id}"}).json()
+
+
 def test_deleted_playlist_is_404_and_gone_from_my_playlists(api, created):
     """After the user removes it from their library, the playlist answers 404 and is not listed."""
     assert api("DELETE", "/v1/me/library", params={"uris": f"spotify:playlist:{created['id']}"}).status_code == 200
@@ -114,6 +118,22 @@ def test_unfollow_through_followers_works_but_is_deprecated(api, created, spotif
         "DELETE /playlists/{playlist_id}/followers is deprecated in the spec"
     ]
     spotify_sandbox.violations.clear()
+
+
+def test_library_contains_answers_for_tracks_and_playlists_in_order(api, spotify_sandbox):
+    """GET /me/library/contains: one boolean per URI, for saved tracks and followed playlists."""
+    saved = spotify_sandbox.state()["accounts"]["sandbox-demo"]["saved_tracks"]
+    unsaved = next(uri for uri in spotify_sandbox.track_uris() if uri not in saved)
+    followed = spotify_sandbox.state()["accounts"]["sandbox-demo"]["playlists"][0]
+    uris = [saved[0], unsaved, f"spotify:playlist:{followed}"]
+    answer = api.get("/v1/me/library/contains", params={"uris": ",".join(uris)})
+    assert answer.status_code == 200 and answer.json() == [True, False, True]
+
+
+def test_library_contains_takes_at_most_forty_uris(api, spotify_sandbox):
+    """More than 40 URIs is a 400, as the spec says."""
+    uris = ",".join(spotify_sandbox.track_uris()[:41])
+    assert api.get("/v1/me/library/contains", params={"uris": uris}).status_code == 400
 
 
 def test_items_of_someone_elses_playlist_are_403(api, spotify_sandbox):

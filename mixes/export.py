@@ -1,18 +1,34 @@
 """Save to Spotify, exactly once.
 
-One PlaylistExport per mix remembers the playlist. The rules that keep it to one playlist
-with each track once, in order:
-- a save already queued or running is not queued again (double clicks);
-- the playlist is created under a row lock and its id stored in the same transaction, so a
-  second worker waits and then finds it instead of creating another;
-- items are written as "replace the first 100, append the rest": repeating the whole write
-  (a retried task, a worker that died half-way) gives the same playlist, never duplicates;
-- a retry after a crash that lost the new id finds the playlist by its marker before creating;
-- a playlist the user deleted in Spotify is made again.
+One PlaylistExport per mix remembers the playlist. How a save stays one playlist with each track
+once, in order:
+- A save already queued or running is not queued again (double clicks).
+- Each run holds a lease. It starts by claiming the row in one conditional UPDATE: a queued save,
+  or a running one silent for longer than PlaylistExport.STALE_AFTER, becomes RUNNING under the
+  run's new `run_token`. A run that claims nothing stops quietly: another run holds the save (a
+  redelivered task, a second worker). Before every write to Spotify (create, change details,
+  replace, add) the run checks that the token is still its own, and stops if not; it writes to
+  the row (progress, the playlist id, the result) only while the token is its own.
+- No Spotify call happens inside a database transaction. The new playlist's id is stored the moment
+  Spotify answers the create, in its own UPDATE.
+- Items are written as "replace the first 100, append the rest": repeating the whole write (a
+  retried task, a worker that died half-way) gives the same playlist, never duplicates.
+- A retry that lost the new id (the worker died between the create and storing it, or the answer
+  never arrived) finds the playlist by the marker at the end of its description before creating.
+- A playlist the user deleted in Spotify (in Spotify, deleting is unfollowing: the playlist still
+  answers for its owner) is no longer in their library: the next save makes a new one.
 A new playlist costs one create plus ceil(N/100) add-items calls.
+
+What this does not guarantee: the lease is checked before each write, not atomically with it. A
+run can lose its lease only by being silent for STALE_AFTER (15 min), longer than the task's hard
+time limit (10 min) after which the worker is killed; a run that is somehow still alive then may
+make at most the one write it had already checked, before its next check stops it. Spotify does
+not let us make a write conditional on our own state, so nothing stronger is possible.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.db import transaction
 
@@ -20,7 +36,13 @@ from accounts.spotify import ITEMS_PER_REQUEST, SpotifyClient
 from mixes.models import PlaylistExport, SessionMix
 from music.resolve import resolve_spotify_ids
 
+log = logging.getLogger(__name__)
+
 Status = PlaylistExport.Status
+
+
+class LeaseLost(Exception):
+    """Another run holds the save now; this one must stop writing."""
 
 
 def marker(mix: SessionMix) -> str:
@@ -34,76 +56,109 @@ def request_save(mix: SessionMix, *, name: str, description: str, public: bool) 
 
     with transaction.atomic():
         export, _ = PlaylistExport.objects.select_for_update().get_or_create(mix=mix, defaults={"name": name})
-        if export.active:
+        if export.is_active:
             return export, False
         export.name, export.description, export.public = name, description, public
         export.status, export.progress, export.message = Status.QUEUED, 0, "Waiting for Spotify…"
-        export.attempts = 0
+        export.run_token = None  # a run presumed dead loses its lease now
         export.save()
         transaction.on_commit(lambda: save_playlist_task.delay(export.pk))
     return export, True
 
 
 def save_playlist(export: PlaylistExport) -> PlaylistExport:
-    """Write the mix to its Spotify playlist. Safe to run again at any point; raises SpotifyError."""
-    mix = export.mix
-    PlaylistExport.objects.filter(pk=export.pk).update(attempts=export.attempts + 1)
-    export.attempts += 1
-    export.report(Status.RUNNING, "Finding your tracks on Spotify…", progress=5)
-    client = SpotifyClient.for_user(mix.owner)
+    """Write the mix to its Spotify playlist, if this run can claim the save. Safe to run again; raises SpotifyError."""
+    if not export.claim():
+        log.info("Save %s is held by another run; this one stops.", export.pk)
+        return export
+    try:
+        _write(export, SpotifyClient(export.mix.owner))
+    except LeaseLost:
+        log.info("Save %s was taken over by another run; this one stops.", export.pk)
+    return export
 
+
+def _write(export: PlaylistExport, client: SpotifyClient) -> None:
+    mix = export.mix
+    _progress(export, 5, "Finding your tracks on Spotify…")
     items = list(mix.tracks.select_related("track").order_by("position"))
-    report = resolve_spotify_ids(mix.owner, [item.track for item in items if not item.track.spotify_id])
-    resolved = {track.pk: track for track in report.resolved}
+    found = resolve_spotify_ids(mix.owner, [item.track for item in items if not item.track.spotify_id], client=client)
+    resolved = {track.pk: track for track in found.resolved}
     uris = []
     for item in items:
         track = resolved.get(item.track_id, item.track)
         if track.spotify_id:
             uris.append(f"spotify:track:{track.spotify_id}")
-    export.unresolved = [f"{track.title} — {track.artist_names}" for track in report.unresolved]
-    export.report(Status.RUNNING, "Making the playlist…", progress=20)
+    export.unresolved = [f"{track.title} — {track.artist_names}" for track in found.unresolved]
+    _progress(export, 20, "Making the playlist…")
 
     playlist_id, created = _ensure_playlist(client, export)
     chunks = [uris[i : i + ITEMS_PER_REQUEST] for i in range(0, len(uris), ITEMS_PER_REQUEST)] or [[]]
     for number, chunk in enumerate(chunks, start=1):
         if number == 1 and not created:
+            _hold(export)
             client.replace_items(playlist_id, chunk)
         elif chunk:
+            _hold(export)
             client.add_items(playlist_id, chunk)
         done = min(number * ITEMS_PER_REQUEST, len(uris))
-        export.report(Status.RUNNING, f"Adding tracks ({done} of {len(uris)})…", 20 + 80 * number // len(chunks))
+        _progress(export, 20 + 80 * number // len(chunks), f"Adding tracks ({done} of {len(uris)})…")
 
-    export.saved_uris = uris
-    export.status, export.progress = Status.DONE, 100
-    export.message = f"Saved {len(uris)} tracks to Spotify."
-    export.save(update_fields=["saved_uris", "unresolved", "status", "progress", "message", "updated_at"])
+    _record(
+        export,
+        saved_uris=uris,
+        unresolved=export.unresolved,
+        status=Status.DONE,
+        progress=100,
+        message=f"Saved {len(uris)} tracks to Spotify.",
+    )
     SessionMix.objects.filter(pk=mix.pk).update(status=SessionMix.Status.SAVED)
-    return export
+
+
+def _progress(export: PlaylistExport, percent: int, message: str) -> None:
+    """Tell the polling UI, and notice a lost lease at once."""
+    if not export.report(percent, message, Status.RUNNING):
+        raise LeaseLost()
+
+
+def _record(export: PlaylistExport, **fields) -> None:
+    if not export.record(**fields):
+        raise LeaseLost()
+
+
+def _hold(export: PlaylistExport) -> None:
+    """Checked before every write to Spotify."""
+    if not export.holds_lease():
+        raise LeaseLost()
 
 
 def _ensure_playlist(client: SpotifyClient, export: PlaylistExport) -> tuple[str, bool]:
     """(id, created) of the mix's playlist, made now if there is none or the user deleted it."""
     description = f"{export.description} {marker(export.mix)}".strip()
-    with transaction.atomic():
-        playlist_id = PlaylistExport.objects.select_for_update().get(pk=export.pk).playlist_id
-        playlist = client.playlist(playlist_id) if playlist_id else None
-        if playlist is None and export.attempts > 1:
-            playlist = _find_by_marker(client, export.mix)
-        created = playlist is None
-        if created:
-            playlist = client.create_playlist(export.name, description, export.public)
-        elif (playlist.get("name"), playlist.get("public"), playlist.get("description")) != (
-            export.name,
-            export.public,
-            description,
-        ):
-            client.change_playlist(playlist["id"], export.name, description, export.public)
-        export.playlist_id = playlist["id"]
-        export.playlist_url = (playlist.get("external_urls") or {}).get("spotify", "")
-        PlaylistExport.objects.filter(pk=export.pk).update(
-            playlist_id=export.playlist_id, playlist_url=export.playlist_url
-        )
+    playlist = _still_theirs(client, export.playlist_id) if export.playlist_id else None
+    if playlist is None and export.attempts > 1:
+        playlist = _find_by_marker(client, export.mix)
+    created = playlist is None
+    if created:
+        _hold(export)
+        playlist = client.create_playlist(export.name, description, export.public)
+    elif (playlist.get("name"), playlist.get("public"), playlist.get("description")) != (
+        export.name,
+        export.public,
+        description,
+    ):
+        _hold(export)
+        client.change_playlist(playlist["id"], export.name, description, export.public)
+    # Stored the moment Spotify answers, on its own: a run that dies after this is retried with the id known.
+    _record(export, playlist_id=playlist["id"], playlist_url=(playlist.get("external_urls") or {}).get("spotify", ""))
     return export.playlist_id, created
+
+
+def _still_theirs(client: SpotifyClient, playlist_id: str) -> dict | None:
+    """The playlist if the user still has it. Deleting in Spotify is unfollowing: the playlist itself still answers."""
+    if not client.library_contains([f"spotify:playlist:{playlist_id}"])[0]:
+        return None
+    return client.playlist(playlist_id)
 
 
 def _find_by_marker(client: SpotifyClient, mix: SessionMix) -> dict | None:

@@ -1,13 +1,16 @@
 """Workout plans, session mixes and the feedback they produce."""
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, PlanError, PlanPhase, PlanSpec
-from music.models import PhaseKind, Track
+from music.models import BackgroundJob, PhaseKind, Track
 
 NEW_PHASE_S = 300
 TEMPO_VALIDATORS = [MinValueValidator(30), MaxValueValidator(250)]
@@ -301,8 +304,12 @@ class Feedback(models.Model):
         verbose_name_plural = "feedback"
 
 
-class PlaylistExport(models.Model):
-    """A mix saved to Spotify: one playlist per mix, whatever happens (double clicks, retries, dead workers)."""
+class PlaylistExport(BackgroundJob):
+    """A mix saved to Spotify: one playlist per mix, whatever happens (double clicks, retries, dead workers).
+
+    A run holds a lease while it writes: `claim()` gives it a fresh `run_token`, and it stops as soon
+    as the token in the row is no longer its own (see mixes/export.py for what that guarantees).
+    """
 
     class Status(models.TextChoices):
         IDLE = "idle", "Not saved"
@@ -318,27 +325,46 @@ class PlaylistExport(models.Model):
     description = models.CharField(max_length=300, blank=True)
     public = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.IDLE)
-    progress = models.PositiveSmallIntegerField(default=0)
-    message = models.CharField(max_length=300, blank=True)
     playlist_id = models.CharField(max_length=64, blank=True)
     playlist_url = models.URLField(blank=True)
     saved_uris = models.JSONField(default=list, blank=True, help_text="The items as last saved, in order.")
     unresolved = models.JSONField(default=list, blank=True, help_text="Tracks Spotify could not find.")
-    attempts = models.PositiveIntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs that have started, over every save.")
+    run_token = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="The run holding the save; any other run stops."
+    )
 
     def __str__(self) -> str:
         return f"{self.mix} → {self.playlist_id or 'not saved'}"
 
     @property
     def active(self) -> bool:
-        return self.status in self.ACTIVE
+        """The templates' name for is_active."""
+        return self.is_active
 
-    def report(self, status: str, message: str = "", progress: int | None = None) -> None:
-        """Write progress where the polling UI reads it, at once (outside any open transaction's fate)."""
-        self.status, self.message = status, message
-        if progress is not None:
-            self.progress = progress
-        PlaylistExport.objects.filter(pk=self.pk).update(
-            status=self.status, message=self.message, progress=self.progress
+    def claim(self) -> bool:
+        """Start a run: take the lease of a queued save, or of a running one gone silent; False if another has it."""
+        now = timezone.now()
+        token = uuid.uuid4()
+        claimable = Q(status=self.Status.QUEUED) | Q(status=self.Status.RUNNING, updated_at__lt=now - self.STALE_AFTER)
+        won = PlaylistExport.objects.filter(claimable, pk=self.pk).update(
+            status=self.Status.RUNNING, run_token=token, updated_at=now, attempts=F("attempts") + 1
         )
+        if won:
+            self.refresh_from_db()
+        return bool(won)
+
+    def holds_lease(self) -> bool:
+        """Whether this run still holds the save (checked before every write to Spotify)."""
+        return self.run_token is not None and self._own_row().exists()
+
+    def record(self, **fields) -> bool:
+        """Write these fields (and updated_at) only while this run holds the lease; False if it doesn't."""
+        fields["updated_at"] = timezone.now()
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return self._own_row().update(**fields) > 0
+
+    def _own_row(self) -> models.QuerySet:
+        """A run writes to the row only while it holds the lease."""
+        return super()._own_row().filter(run_token=self.run_token)

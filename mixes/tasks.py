@@ -1,4 +1,6 @@
-"""Celery tasks: thin adapters over the domain functions."""
+"""Celery tasks: thin adapters over the domain functions; retries and time limits live here."""
+
+import logging
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -8,7 +10,10 @@ from mixes.export import save_playlist
 from mixes.master_lists import reseed_for_user, reseed_global
 from mixes.models import PlaylistExport
 
+log = logging.getLogger(__name__)
+
 Status = PlaylistExport.Status
+MAX_RETRIES = 10
 
 
 @shared_task(time_limit=15 * 60)
@@ -24,21 +29,44 @@ def reseed_user_master_lists(user_id: int) -> None:
     reseed_for_user(get_user_model().objects.get(pk=user_id))
 
 
-@shared_task(bind=True, acks_late=True, max_retries=10, time_limit=10 * 60)
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=9 * 60, time_limit=10 * 60)
 def save_playlist_task(self, export_id: int) -> None:
-    """Save a mix to Spotify; rate limits reschedule the task with Spotify's Retry-After."""
-    export = PlaylistExport.objects.select_related("mix__owner").get(pk=export_id)
+    """Save a mix to Spotify. A rate limit reschedules the task with Spotify's Retry-After; any failure ends
+    the save as FAILED with words for the user, so it never stays "saving" forever."""
+    export = PlaylistExport.objects.select_related("mix__owner").filter(pk=export_id).first()
+    if export is None:
+        return  # the mix was deleted meanwhile
     try:
         save_playlist(export)
     except RateLimited as error:
         if error.quota_exceeded:
-            export.report(Status.FAILED, str(error))
+            export.report(None, str(error), Status.FAILED)
             return
-        export.report(Status.QUEUED, f"Spotify is rate-limiting us, retrying in {error.retry_after} s.")
-        raise self.retry(countdown=error.retry_after) from error
-    except SpotifyUnavailable as error:
+        _retry(self, export, error.retry_after, "Spotify is busy", "Spotify is rate-limiting us")
+    except SpotifyUnavailable:
         countdown = min(60, 5 * 2**self.request.retries)
-        export.report(Status.QUEUED, f"Spotify is not answering; retrying in {countdown} s.")
-        raise self.retry(countdown=countdown) from error
+        _retry(self, export, countdown, "Spotify is not answering", "Spotify is not answering")
     except SpotifyError as error:
-        export.report(Status.FAILED, str(error))
+        export.report(None, str(error), Status.FAILED)
+    except Exception:
+        log.exception("Saving export %s to Spotify failed", export_id)
+        export.report(None, "Something went wrong saving to Spotify; try again.", Status.FAILED)
+        if not self.request.is_eager:
+            raise  # a worker's failure shows in Celery's own records; inside a web request it would be a 500
+
+
+def _retry(task, export: PlaylistExport, countdown: int, eager_reason: str, reason: str) -> None:
+    """Put the save back in the queue to run again in `countdown` seconds, saying so.
+
+    Eager (no broker: the task runs inside the web request) nothing could wait for the countdown, so
+    the save fails with when to try again. After MAX_RETRIES the save fails too.
+    """
+    if task.request.is_eager:
+        export.report(None, f"{eager_reason}, try again in {countdown} s.", Status.FAILED)
+        return
+    if task.request.retries >= task.max_retries:
+        export.report(None, f"{reason}; gave up for now. Try again in a few minutes.", Status.FAILED)
+        return
+    # QUEUED, so the rescheduled run can claim the save; only if this run still holds it.
+    if export.report(None, f"{reason}, retrying in {countdown} s.", Status.QUEUED):
+        raise task.retry(countdown=countdown)

@@ -78,9 +78,13 @@ def _track(world: World, call: Call, song: Song) -> dict:
 
 
 def _playlist(world: World, call: Call, playlist_id: str, write: bool = False) -> Playlist:
-    """The playlist if this user may read (or change) it: 404 when gone, 403 when not theirs."""
+    """The playlist if this user may read (or change) it: 404 when unknown, 403 when not theirs.
+
+    As in Spotify, a playlist its owner deleted (unfollowed) still answers: it is only gone from
+    their library (GET /me/playlists, GET /me/library/contains).
+    """
     playlist = world.playlists.get(playlist_id)
-    if playlist is None or playlist.deleted:
+    if playlist is None:
         raise ApiError(404, "Resource not found")
     if not playlist.can_read(call.grant.account_id):
         raise ApiError(403, "You can only use playlists you own or collaborate on.")

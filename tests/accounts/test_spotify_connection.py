@@ -162,6 +162,17 @@ def test_refresh_token_our_keys_cannot_open_asks_to_reconnect(connected_user, sp
     assert not SocialToken.objects.exists()
 
 
+def test_library_contains_tells_a_deleted_playlist(connected_user, spotify_sandbox):
+    """GET /me/library/contains says whether the user still has a playlist: False once they deleted it."""
+    client = SpotifyClient.for_user(connected_user)
+    playlist = client.create_playlist("x", "", public=False)
+    uri = f"spotify:playlist:{playlist['id']}"
+    assert client.library_contains([uri]) == [True]
+    spotify_sandbox.delete_playlist(playlist["id"])
+    assert client.library_contains([uri]) == [False]
+    assert client.playlist(playlist["id"]) is not None  # as in Spotify, the owner still reads it
+
+
 def test_my_playlists_pages_through_every_playlist(connected_user, spotify_sandbox):
     """Offset paging goes on until Spotify has no next page: 60 new playlists and the 4 followed are all read."""
     client = SpotifyClient.for_user(connected_user)

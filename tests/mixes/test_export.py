@@ -1,11 +1,16 @@
 """Save to Spotify: one playlist per mix, in order, exactly once, through every fault."""
 
 import math
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from allauth.socialaccount.models import SocialToken
+from django.db import connections
 from django.utils import timezone
 
 from accounts.spotify import SpotifyClient, SpotifyUnavailable
@@ -51,6 +56,11 @@ def demo_playlists(sandbox):
     return [p for p in sandbox.playlists("sandbox-demo") if not p["deleted"] and p["name"] == "Tempo Tuesday"]
 
 
+def went_silent(export: PlaylistExport, minutes: int = 20) -> None:
+    """The run holding the export stopped reporting `minutes` ago (its worker died)."""
+    PlaylistExport.objects.filter(pk=export.pk).update(updated_at=timezone.now() - timedelta(minutes=minutes))
+
+
 def test_save_creates_one_private_playlist_in_order(connected, spotify_sandbox):
     """A save makes exactly one private playlist holding the mix's tracks in order."""
     mix = sandbox_mix(connected, spotify_sandbox, 12)
@@ -70,6 +80,7 @@ def test_save_costs_one_create_and_one_add_per_hundred(connected, spotify_sandbo
     assert spotify_sandbox.count("POST", "/v1/me/playlists") == 1
     assert spotify_sandbox.count("POST", "/v1/playlists/*/items") == math.ceil(250 / 100)
     assert spotify_sandbox.count("PUT", "/v1/playlists/*/items") == 0
+    assert spotify_sandbox.count("GET", "/v1/me/library/contains") == 0
     assert demo_playlists(spotify_sandbox)[0]["items"] == uris(mix)
 
 
@@ -106,6 +117,7 @@ def test_deleted_playlist_is_made_again(connected, spotify_sandbox):
     second = save(mix).playlist_id
     assert second != first
     assert [p["id"] for p in demo_playlists(spotify_sandbox)] == [second]
+    assert spotify_sandbox.count("GET", "/v1/me/library/contains") == 1
 
 
 def test_server_error_on_second_add_loses_nothing_and_duplicates_nothing(connected, spotify_sandbox):
@@ -124,6 +136,7 @@ def test_lost_playlist_id_is_found_by_marker(connected, spotify_sandbox):
     mix = sandbox_mix(connected, spotify_sandbox, 4)
     SpotifyClient.for_user(connected).create_playlist("Tempo Tuesday", marker(mix), public=False)
     export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="running", attempts=1)
+    went_silent(export)
     save_playlist(export)
     (playlist,) = demo_playlists(spotify_sandbox)
     assert playlist["items"] == uris(mix)
@@ -139,7 +152,7 @@ def test_rate_limit_reschedules_with_retry_after(connected, spotify_sandbox):
         save_playlist_task.run(export.pk)
     assert retry.call_args.kwargs["countdown"] == 17
     export.refresh_from_db()
-    assert export.message == "Spotify is rate-limiting us, retrying in 17 s."
+    assert export.message == "Spotify is rate-limiting us, retrying in 17 s." and export.status == "queued"
     assert demo_playlists(spotify_sandbox) == []
 
 
@@ -228,3 +241,188 @@ def test_demo_tracks_are_resolved_by_search(connected, spotify_sandbox):
     save(mix)
     assert Track.objects.get(pk=track.pk).spotify_id == song["id"]
     assert demo_playlists(spotify_sandbox)[0]["items"] == [song["uri"]]
+
+
+# Without a worker (eager Celery, no Redis) ------------------------------------------------------
+
+
+def post_save(client, mix: SessionMix):
+    return client.post(f"/mixes/{mix.pk}/save/", {"name": "Tempo Tuesday", "visibility": "private"}, headers=HTMX)
+
+
+def panel(client, mix: SessionMix) -> str:
+    return client.get(f"/mixes/{mix.pk}/save/status/", headers=HTMX).text
+
+
+def test_rate_limited_save_without_a_worker_says_when_to_try_again(
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks
+):
+    """Eager Celery and a 429: no 500, no retry inside the request; the panel says when, and a later Save works."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=429, retry_after=17, times=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_save(user_client, mix).status_code == 200
+    assert "Spotify is busy, try again in 17 s." in panel(user_client, mix)
+    assert demo_playlists(spotify_sandbox) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        post_save(user_client, mix)
+    assert "Open “Tempo Tuesday” in Spotify" in panel(user_client, mix)
+    assert demo_playlists(spotify_sandbox)[0]["items"] == uris(mix)
+
+
+def test_unanswered_save_without_a_worker_says_when_to_try_again(
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks
+):
+    """Eager Celery and a 503 on the create: no 500; the panel says Spotify is not answering and when to try again."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=503, times=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_save(user_client, mix).status_code == 200
+    assert "Spotify is not answering, try again in 5 s." in panel(user_client, mix)
+    assert PlaylistExport.objects.get().status == "failed"
+
+
+def test_unexpected_error_without_a_worker_fails_the_save(
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks
+):
+    """An answer we can't read (not a Spotify refusal): no 500; the save fails and says to try again."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=201, body={"unexpected": True}, times=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_save(user_client, mix).status_code == 200
+    assert "Something went wrong saving to Spotify; try again." in panel(user_client, mix)
+    assert PlaylistExport.objects.get().status == "failed"
+
+
+# A save never stays "saving" ---------------------------------------------------------------------
+
+
+def test_unexpected_error_in_a_worker_fails_the_save_and_is_raised(connected, spotify_sandbox):
+    """In a worker, an unexpected error fails the save, then reaches Celery's own records."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="queued")
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=201, body={"unexpected": True}, times=1)
+    with pytest.raises(KeyError):
+        save_playlist_task.run(export.pk)
+    export.refresh_from_db()
+    assert export.status == "failed" and export.message == "Something went wrong saving to Spotify; try again."
+
+
+def test_rate_limit_after_the_last_retry_fails_the_save(connected, spotify_sandbox):
+    """With the retries used up, a 429 fails the save instead of leaving it waiting."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="queued")
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=429, retry_after=17, times=1)
+    save_playlist_task.push_request(retries=save_playlist_task.max_retries)
+    try:
+        with mock.patch.object(save_playlist_task, "retry", side_effect=AssertionError("no retry is left")):
+            save_playlist_task.run(export.pk)
+    finally:
+        save_playlist_task.pop_request()
+    export.refresh_from_db()
+    assert export.status == "failed" and "gave up" in export.message
+
+
+def test_save_silent_too_long_stops_polling_and_can_be_saved_again(
+    connected, user_client, django_capture_on_commit_callbacks
+):
+    """A save whose run stopped reporting 15 minutes ago (a killed worker) is not shown as saving; Save works again."""
+    mix = SessionMixFactory(owner=connected)
+    export = PlaylistExport.objects.create(mix=mix, name="x", status="running", progress=40)
+    went_silent(export)
+    assert "every 1s" not in panel(user_client, mix)
+    with django_capture_on_commit_callbacks() as callbacks:
+        _, queued = request_save(mix, name="x", description="", public=False)
+    assert queued and len(callbacks) == 1
+
+
+def test_progress_keeps_a_save_alive(connected):
+    """Each progress report moves updated_at, so a save that is still working is never taken for dead."""
+    export = PlaylistExport.objects.create(mix=SessionMixFactory(owner=connected), name="x", status="running")
+    went_silent(export)
+    export.refresh_from_db()
+    assert not export.is_active
+    export.report(50, "Adding tracks (100 of 200)…")
+    export.refresh_from_db()
+    assert export.is_active
+
+
+# Overlapping runs ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def in_a_thread(export_id: int) -> Iterator[None]:
+    """Run the save task in another thread, as a second worker would; it has ended when the block ends."""
+
+    def run() -> None:
+        try:
+            save_playlist_task.run(export_id)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(timeout=10)
+
+
+def wait_for(condition, seconds: float = 5) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_second_run_backs_off_while_the_first_holds_the_save(connected, spotify_sandbox):
+    """Run B starts while run A waits on Spotify's answer to its create: B writes nothing, A makes the one playlist."""
+    mix = sandbox_mix(connected, spotify_sandbox, 12)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="queued")
+    spotify_sandbox.fault(path="/v1/me/playlists", method="POST", delay_s=1.0, times=1)
+    with in_a_thread(export.pk):  # run A
+        wait_for(lambda: spotify_sandbox.count("POST", "/v1/me/playlists") == 1)
+        calls = len(spotify_sandbox.requests)
+        save_playlist_task.run(export.pk)  # run B: the same task, delivered again
+        assert len(spotify_sandbox.requests) == calls
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix)
+    assert PlaylistExport.objects.get().status == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_run_that_lost_its_lease_stops_before_writing(connected, spotify_sandbox):
+    """Run A goes silent inside a call; run B reclaims the save and finishes; A, waking, writes nothing more."""
+    mix = sandbox_mix(connected, spotify_sandbox, 10)
+    save(mix)
+    PlaylistExport.objects.update(status="queued")
+    spotify_sandbox.fault(path="/v1/playlists/*", method="GET", delay_s=2.0, times=1)
+    export = PlaylistExport.objects.get()
+    with in_a_thread(export.pk):  # run A reads the 10 tracks, then waits on Spotify for the playlist
+        wait_for(lambda: spotify_sandbox.count("GET", "/v1/playlists/*") == 1)
+        mix.tracks.order_by("position")[3].delete()
+        went_silent(export)
+        save_playlist_task.run(export.pk)  # run B reclaims the silent save and writes the 9 tracks
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix) and len(playlist["items"]) == 9
+    assert spotify_sandbox.count("PUT", "/v1/playlists/*/items") == 1
+
+
+def test_save_left_running_by_a_dead_worker_is_reclaimed(connected, spotify_sandbox):
+    """A save left running by a worker that died is claimed by the next run once silent too long, and finished."""
+    mix = sandbox_mix(connected, spotify_sandbox, 5)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="running", attempts=1)
+    went_silent(export)
+    save_playlist_task.run(export.pk)
+    export.refresh_from_db()
+    assert export.status == "done"
+    assert demo_playlists(spotify_sandbox)[0]["items"] == uris(mix)
+
+
+def test_fresh_running_save_is_not_claimed(connected, spotify_sandbox):
+    """A save another run is working on (reported lately) is left to it: this run makes no call to Spotify."""
+    mix = sandbox_mix(connected, spotify_sandbox, 5)
+    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="running", attempts=1)
+    save_playlist_task.run(export.pk)
+    assert spotify_sandbox.requests == [] and PlaylistExport.objects.get().status == "running"

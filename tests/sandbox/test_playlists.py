@@ -94,18 +94,20 @@ def in_library(api, playlist_id: str) -> list[bool]:
     return api.get("/v1/me/library/contains", params={"uris": f"spotify:playlist:{playlist_id}"}).json()
 
 
-def test_deleted_playlist_is_404_and_gone_from_my_playlists(api, created):
-    """After the user removes it from their library, the playlist answers 404 and is not listed."""
+def test_deleted_playlist_leaves_the_library_but_still_answers_its_owner(api, created):
+    """Removing it from the library is deleting it: gone from /me/playlists and the library, GET still 200."""
     assert api("DELETE", "/v1/me/library", params={"uris": f"spotify:playlist:{created['id']}"}).status_code == 200
-    assert api.get(f"/v1/playlists/{created['id']}").status_code == 404
-    assert api.post(f"/v1/playlists/{created['id']}/items", json={"uris": []}).status_code == 404
+    assert api.get(f"/v1/playlists/{created['id']}").status_code == 200
     assert created["id"] not in [item["id"] for item in api.get("/v1/me/playlists").json()["items"]]
+    assert in_library(api, created["id"]) == [False]
 
 
-def test_deleted_in_spotify_app_is_404(api, created, spotify_sandbox):
+def test_deleted_in_spotify_app_leaves_the_library(api, created, spotify_sandbox):
     """sandbox.delete_playlist plays the user deleting it in Spotify; the state flags it deleted."""
+    assert in_library(api, created["id"]) == [True]
     spotify_sandbox.delete_playlist(created["id"])
-    assert api.get(f"/v1/playlists/{created['id']}").status_code == 404
+    assert in_library(api, created["id"]) == [False]
+    assert api.get(f"/v1/playlists/{created['id']}").status_code == 200
     assert spotify_sandbox.playlists()[-1]["deleted"] is True
 
 
@@ -113,7 +115,7 @@ def test_unfollow_through_followers_works_but_is_deprecated(api, created, spotif
     """Outside strict mode DELETE /followers still deletes the playlist, and is reported as deprecated."""
     spotify_sandbox.strict = False
     assert api("DELETE", f"/v1/playlists/{created['id']}/followers").status_code == 200
-    assert api.get(f"/v1/playlists/{created['id']}").status_code == 404
+    assert in_library(api, created["id"]) == [False]
     assert [violation.message for violation in spotify_sandbox.violations] == [
         "DELETE /playlists/{playlist_id}/followers is deprecated in the spec"
     ]

@@ -162,6 +162,9 @@ SOCIALACCOUNT_PROVIDERS = {
 }
 SOCIALACCOUNT_STORE_TOKENS = True  # encrypted at rest: accounts/crypto.py
 SOCIALACCOUNT_AUTO_SIGNUP = True
+# Since February 2026 Spotify's /me gives development-mode apps no email: signing up with Spotify
+# must not stop at allauth's sign-up form asking for one (ACCOUNT_SIGNUP_FIELDS is for local sign-up).
+SOCIALACCOUNT_EMAIL_REQUIRED = False
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # "Continue with Spotify" is a POST form
 # Comma-separated Fernet keys for the stored tokens, newest first; derived from SECRET_KEY if unset.

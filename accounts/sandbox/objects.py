@@ -87,14 +87,8 @@ def owner(base: str, account: Account) -> dict:
 
 
 def private_user(base: str, account: Account) -> dict:
-    """GET /me. Spotify drops email, country and product for development-mode apps; the sandbox keeps them."""
-    return {
-        **owner(base, account),
-        "images": [],
-        "email": account.email,
-        "country": account.country,
-        "product": account.product,
-    }
+    """GET /me as a development-mode app gets it since February 2026: no email, country or product."""
+    return {**owner(base, account), "images": []}
 
 
 def snapshot_id(playlist: Playlist) -> str:

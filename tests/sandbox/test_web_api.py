@@ -10,8 +10,13 @@ def played_ms(item: dict) -> int:
 def test_me_is_the_demo_runner(api):
     """GET /v1/me describes the demo account."""
     me = api.get("/v1/me").json()
-    assert (me["id"], me["display_name"], me["email"]) == ("sandbox-demo", "Demo Runner", "demo-runner@example.com")
-    assert (me["product"], me["country"], me["uri"]) == ("premium", "GB", "spotify:user:sandbox-demo")
+    assert (me["id"], me["display_name"], me["uri"]) == ("sandbox-demo", "Demo Runner", "spotify:user:sandbox-demo")
+
+
+def test_me_has_no_email_country_or_product(api):
+    """As for development-mode apps since February 2026, /me leaves out email, country and product."""
+    me = api.get("/v1/me").json()
+    assert not {"email", "country", "product"} & set(me)
 
 
 def test_track_objects_carry_what_the_app_reads(api):

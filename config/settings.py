@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -133,7 +134,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SPOTIFY_CLIENT_ID = os.environ.get("SPOTIFY_CLIENT_ID", "")
 SPOTIFY_CLIENT_SECRET = os.environ.get("SPOTIFY_CLIENT_SECRET", "")
 SPOTIFY_SANDBOX_URL = os.environ.get("SPOTIFY_SANDBOX_URL", "http://127.0.0.1:8888")
-if SPOTIFY_CLIENT_ID:
+SPOTIFY_REAL = bool(SPOTIFY_CLIENT_ID)  # real Spotify, not the sandbox
+if SPOTIFY_REAL:
     SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
     SPOTIFY_API_URL = "https://api.spotify.com/v1"
     RECCOBEATS_API_URL = "https://api.reccobeats.com/v1"
@@ -169,6 +171,12 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # "Continue with Spotify" is a POST form
 # Comma-separated Fernet keys for the stored tokens, newest first; derived from SECRET_KEY if unset.
 TOKEN_ENCRYPTION_KEYS = os.environ.get("TOKEN_ENCRYPTION_KEYS", "")
+if SPOTIFY_REAL and not (os.environ.get("SECRET_KEY") or TOKEN_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured(
+        "SPOTIFY_CLIENT_ID is set but neither SECRET_KEY nor TOKEN_ENCRYPTION_KEYS is: real Spotify tokens "
+        "would be encrypted with a key derived from the public development SECRET_KEY. Set SECRET_KEY "
+        "(or TOKEN_ENCRYPTION_KEYS, comma-separated Fernet keys) in the environment."
+    )
 
 # Where the benchmark and the real-data tests find the shared datasets.
 DATASETS_DIR = Path(os.environ.get("DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))

@@ -17,6 +17,7 @@ from accounts.spotify import (
     SpotifyUnavailable,
     refresh_access_token,
 )
+from music.models import SpotifySync
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +132,7 @@ def test_login_page_offers_continue_with_spotify(client, db):
     text = client.get("/accounts/login/").text
     assert "Continue with Spotify" in text and 'action="/accounts/spotify/login/?process=login"' in text
 
+
 def test_refresh_uses_the_token_another_process_just_got(connected_user, spotify_sandbox):
     """Two processes with the same expired token: the second one to refresh takes the first one's new token."""
     SocialToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
@@ -181,3 +183,25 @@ def test_my_playlists_pages_through_every_playlist(connected_user, spotify_sandb
     assert len(list(client.my_playlists())) == 64
     assert client.calls["GET /me/playlists"] == 2
 
+
+def test_user_who_signed_up_with_spotify_cannot_disconnect_it(connected_user, spotify_sandbox, client):
+    """Without a password, disconnecting would lock them out: refused, with a link to set a password."""
+    connected_user.set_unusable_password()
+    connected_user.save()
+    client.force_login(connected_user)
+    page = client.get("/settings/").text
+    assert "Disconnect Spotify" not in page and 'href="/accounts/password/set/"' in page
+    response = client.post("/settings/spotify/disconnect/", follow=True)
+    assert SocialAccount.objects.exists() and SocialToken.objects.exists()
+    assert 'You sign in with Spotify, so disconnecting it would lock you out. <a href="/accounts/password/set/">' in (
+        response.text
+    )
+
+
+def test_after_disconnecting_the_sync_status_does_not_ask_to_reconnect(connected_user, spotify_sandbox, client):
+    """A past sync stays, but once disconnected the status offers to connect, not to reconnect."""
+    SpotifySync.objects.create(user=connected_user, status="done")
+    client.force_login(connected_user)
+    client.post("/settings/spotify/disconnect/")
+    fragment = client.get("/music/sync/status/", headers={"HX-Request": "true"}).text
+    assert "no longer accepts our access" not in fragment and "Connect Spotify" in fragment

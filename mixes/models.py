@@ -1,15 +1,16 @@
 """Workout plans, session mixes and the feedback they produce."""
 
 import uuid
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, PlanError, PlanPhase, PlanSpec
+from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, PlanError, PlanPhase, PlanSpec, template
 from music.models import BackgroundJob, PhaseKind, Track
 
 NEW_PHASE_S = 300
@@ -60,6 +61,16 @@ class WorkoutPlan(models.Model):
 
     def to_spec(self) -> PlanSpec:
         return PlanSpec(name=self.name, phases=tuple(phase.to_spec() for phase in self.phases.all()))
+
+    @classmethod
+    def create_for(cls, owner, *, template_key: str = "", name: str = "") -> "WorkoutPlan":
+        """A new plan: a copy of a ready template, or a blank one with a phase to edit."""
+        if template_key:
+            spec = template(template_key)
+            return cls.create_from_spec(owner, replace(spec, name=name or spec.name), template_key=template_key)
+        plan = cls.objects.create(owner=owner, name=name or "My plan")
+        plan.add_phase()
+        return plan
 
     @classmethod
     def create_from_spec(cls, owner, spec: PlanSpec, template_key: str = "", activate: bool = False) -> "WorkoutPlan":
@@ -152,10 +163,6 @@ class Phase(models.Model):
             energy_start=spec.energy[0],
             energy_end=spec.energy[1],
         )
-
-    @property
-    def is_ramp(self) -> bool:
-        return self.tempo_start != self.tempo_end or self.energy_start != self.energy_end
 
 
 class ScorerConfig(models.Model):
@@ -250,10 +257,6 @@ class SessionMix(models.Model):
 
     def plan_spec(self) -> PlanSpec:
         return PlanSpec.from_dict(self.plan_snapshot)
-
-    @property
-    def total_duration_ms(self) -> int:
-        return self.tracks.aggregate(total=Sum("track__duration_ms"))["total"] or 0
 
 
 class MixTrack(models.Model):

@@ -42,15 +42,6 @@ class Source(models.TextChoices):
         return order.index(value) if value in order else -1
 
 
-class TrackQuerySet(models.QuerySet):
-    def with_features(self):
-        return self.select_related("features").prefetch_related("artists")
-
-    def search(self, text: str):
-        text = text.strip()
-        return self.filter(Q(title__icontains=text) | Q(artists__name__icontains=text)).distinct()
-
-
 class Track(models.Model):
     spotify_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     isrc = models.CharField(max_length=12, blank=True, db_index=True)
@@ -69,8 +60,6 @@ class Track(models.Model):
         null=True, blank=True, help_text="When a Spotify search found no match; not searched again unless asked."
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = TrackQuerySet.as_manager()
 
     class Meta:
         ordering = ["artist_names", "title"]

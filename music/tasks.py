@@ -10,6 +10,7 @@ only a few calls' worth, since the web request that started the sync is waiting.
 from __future__ import annotations
 
 import logging
+import math
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -23,7 +24,9 @@ from music.models import Source, SpotifySync
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
-BACKOFF_S = (30, 60, 120, 300, 600, 900)  # when Spotify is down (5xx, timeouts)
+BACKOFF_S = (30, 60, 120, 300, 600, 600)  # when Spotify is down (5xx, timeouts)
+# The longest a sync waits to retry: shorter than SpotifySync.STALE_AFTER, so a waiting sync never looks dead.
+MAX_WAIT_S = 10 * 60
 STAGGER_S = 20  # beat spreads the users' syncs out, so they do not share one rate-limit window
 # Filling features inside a web request (tasks run eagerly): batch providers only (Deezer is a call a
 # track, each up to 10 s), and at most this many calls — 3 ReccoBeats calls cover 120 tracks.
@@ -40,7 +43,7 @@ def enqueue_sync(user) -> bool:
     return True
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, time_limit=20 * 60)
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, time_limit=14 * 60)
 def sync_history_task(self, user_id: int) -> None:
     """Sync one user's listening history; then fill the audio features of their tracks."""
     user = get_user_model().objects.filter(pk=user_id).first()
@@ -72,6 +75,10 @@ def _retry(task, user, countdown: int, message: str) -> None:
     state = SpotifySync.for_user(user)
     if task.request.is_eager:
         state.fail(f"{message.split(',')[0]}; try again in {countdown} s.")
+        return
+    if countdown > MAX_WAIT_S:
+        # A wait longer than the staleness window would look like a dead sync and let a second one start.
+        state.fail(f"{message.split(',')[0]}; try again in {math.ceil(countdown / 60)} min.")
         return
     if task.request.retries >= task.max_retries:
         state.fail(f"{message.split(',')[0]}; gave up for now. Try again later.")

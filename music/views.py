@@ -116,9 +116,10 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sync_settings(request: HttpRequest) -> HttpResponse:
     """Whether the user's own playlists count as history."""
-    form = SyncSettingsForm(request.POST, instance=SpotifySync.for_user(request.user))
+    state = SpotifySync.for_user(request.user)
+    form = SyncSettingsForm(request.POST, instance=state)
     if form.is_valid():
-        form.save()
+        state.save(update_fields=form.changed_data or ["include_playlists"])  # never a running sync's state
         messages.success(request, "Saved. The next sync uses it.")
     return redirect("music:library")
 

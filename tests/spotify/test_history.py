@@ -397,3 +397,15 @@ def test_the_sync_takes_well_under_a_few_seconds(connected_user, spotify_sandbox
     report = sync_history(connected_user)
     print(f"\nfirst sync: {sum(report.calls.values())} calls in {time.perf_counter() - started:.2f} s")
     assert sum(report.calls.values()) == 3 + 3 + math.ceil(SAVED_COUNT / 50)
+
+
+def test_a_retry_longer_than_the_staleness_window_fails_the_sync_instead(connected_user, spotify_sandbox):
+    """A Retry-After of an hour is not waited out (the sync would look dead): it fails, saying when to retry."""
+    spotify_sandbox.fault("/v1/me/tracks", status=429, retry_after=3600)
+
+    with mock.patch.object(sync_history_task, "retry") as retry:
+        sync_history_task(connected_user.pk)
+
+    retry.assert_not_called()
+    sync = SpotifySync.objects.get(user=connected_user)
+    assert sync.status == "failed" and "try again in 60 min" in sync.message

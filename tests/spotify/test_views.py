@@ -379,3 +379,11 @@ def test_an_upload_without_a_file_is_refused(user_client):
 
     assert response.status_code == 422
     assert "This field is required." in response.content.decode()
+
+
+def test_saving_settings_during_a_sync_leaves_its_progress_alone(connected_client, connected_user):
+    """The playlists switch saves only itself: a running sync keeps its status and progress."""
+    SpotifySync.objects.create(user=connected_user, status="running", progress=40, message="Saved tracks")
+    connected_client.post(reverse("music:sync_settings"), {"include_playlists": "on"})
+    sync = SpotifySync.objects.get(user=connected_user)
+    assert (sync.status, sync.progress, sync.include_playlists) == ("running", 40, True)

@@ -293,7 +293,6 @@ class Feedback(models.Model):
         UNLIKED = "unliked", "Unliked"
         LOCKED = "locked", "Locked"
         BPM_CORRECTED = "bpm_corrected", "BPM corrected"
-        SKIPPED = "skipped", "Skipped"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feedback")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")

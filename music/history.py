@@ -251,7 +251,7 @@ def infer_skips(user) -> int:
 
     The newest play stays undecided (None) until the next one arrives. A skip stays here, on the play:
     `TrackAffinity.rebuild_play_counts` turns it into the track's skip count, which the scorer reads.
-    It is deliberately not also recorded as a `Feedback` of kind SKIPPED, which would count it twice.
+    It is deliberately not also recorded as `Feedback`, which would count it twice.
     """
     undecided = Play.objects.filter(user=user, source=SOURCE, skipped__isnull=True).order_by("played_at").first()
     if undecided is None:

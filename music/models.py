@@ -391,8 +391,10 @@ class SpotifySync(BackgroundJob):
 
     @property
     def summary(self) -> str:
-        """What the last finished run brought in, in words."""
-        parts = [f"{self.plays_added} play{'s' if self.plays_added != 1 else ''}"]
+        """What the history holds after the last finished run, and what that run brought in, in words."""
+        total = self.user.plays.count()
+        plays = f"{total} play{'s' if total != 1 else ''} ({self.plays_added} new)"
+        parts = [plays]
         parts.append(f"{self.top_tracks} top track{'s' if self.top_tracks != 1 else ''}")
         parts.append(f"{self.saved_tracks} saved track{'s' if self.saved_tracks != 1 else ''}")
         if self.include_playlists:

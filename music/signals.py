@@ -11,17 +11,30 @@ def _via_spotify(sociallogin) -> bool:
     return sociallogin is not None and sociallogin.account.provider == "spotify"
 
 
+def _sync_once(request, user) -> None:
+    """One sign-in fires several of these signals (signed up, logged in, account updated): sync once.
+
+    Without a worker a sync runs at once, so a second one in the same request would find nothing
+    new and report just that.
+    """
+    if request is not None:
+        if getattr(request, "_spotify_sync_started", False):
+            return
+        request._spotify_sync_started = True
+    enqueue_sync(user)
+
+
 @receiver(social_account_added)
 @receiver(social_account_updated)
 def sync_on_connect(sender, request, sociallogin, **kwargs) -> None:
     """Connecting (or reconnecting) Spotify to an account."""
     if _via_spotify(sociallogin):
-        enqueue_sync(sociallogin.user)
+        _sync_once(request, sociallogin.user)
 
 
 @receiver(user_signed_up)
 @receiver(user_logged_in)
 def sync_on_spotify_login(sender, request, user, **kwargs) -> None:
-    """Signing up or in through Spotify; a second signal in the same request finds the sync already queued."""
+    """Signing up or in through Spotify."""
     if _via_spotify(kwargs.get("sociallogin")):
-        enqueue_sync(user)
+        _sync_once(request, user)

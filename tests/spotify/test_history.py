@@ -55,7 +55,9 @@ def test_first_sync_stores_plays_tracks_and_affinities(connected_user, spotify_s
     assert set(affinities.filter(top_rank__isnull=False).values_list("track__spotify_id", flat=True)) == top_ids
     sync = SpotifySync.objects.get(user=connected_user)
     assert (sync.status, sync.progress) == ("done", 100)
-    assert sync.message == f"Synced {RECENT_COUNT} plays, {len(top_ids)} top tracks and {SAVED_COUNT} saved tracks."
+    assert sync.message == (
+        f"Synced {RECENT_COUNT} plays ({RECENT_COUNT} new), {len(top_ids)} top tracks and {SAVED_COUNT} saved tracks."
+    )
 
 
 def test_spotify_tracks_become_catalog_rows_with_artists(connected_user, spotify_sandbox):

@@ -82,12 +82,16 @@ def test_status_polls_while_running_and_shows_percent_and_message(connected_clie
 def test_status_stops_polling_when_done_and_tells_the_page(connected_client, connected_user):
     """A finished sync: the summary, no polling trigger, and a `music-synced` event for the counts."""
     SpotifySync.objects.create(user=connected_user, status="done", plays_added=3, top_tracks=2, saved_tracks=1)
+    for minutes in range(5):
+        Play.objects.create(
+            user=connected_user, track=TrackFactory(), played_at=timezone.now() - timedelta(minutes=minutes)
+        )
 
     response = connected_client.get(reverse("music:sync_status"), headers=HTMX)
 
     html = response.content.decode()
     assert POLL not in html
-    assert "Synced 3 plays, 2 top tracks and 1 saved track." in html
+    assert "Synced 5 plays (3 new), 2 top tracks and 1 saved track." in html
     assert "music-synced" in json.loads(response.headers["HX-Trigger"])
 
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -148,7 +149,11 @@ class MasterList(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="master_lists"
     )
-    rules = models.JSONField(default=dict, blank=True, help_text="Tempo, energy and genre ranges used to reseed it.")
+    rules = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='For reseeding: {"tempo": [low, high], "energy": [low, high], "genres": [...]}.',
+    )
     tracks = models.ManyToManyField(Track, through="MasterListEntry", related_name="master_lists")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -160,6 +165,24 @@ class MasterList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({'global' if self.owner_id is None else self.owner})"
+
+    def clean(self) -> None:
+        """Rules staff edit in the admin must be usable by the reseed (empty rules mean the defaults)."""
+        if not self.rules:
+            return
+        errors = []
+        for name, low_bound, high_bound in (("tempo", 30, 250), ("energy", 0, 1)):
+            pair = self.rules.get(name)
+            numbers = isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)
+            if not numbers or not low_bound <= pair[0] <= pair[1] <= high_bound:
+                errors.append(f'"{name}" must be [low, high] with {low_bound} ≤ low ≤ high ≤ {high_bound}.')
+        genres = self.rules.get("genres", [])
+        if not isinstance(genres, list) or not all(isinstance(g, str) for g in genres):
+            errors.append('"genres" must be a list of genre names.')
+        if unknown := set(self.rules) - {"tempo", "energy", "genres"}:
+            errors.append(f"Unknown rule: {', '.join(sorted(unknown))}.")
+        if errors:
+            raise ValidationError({"rules": errors})
 
 
 class MasterListEntry(models.Model):

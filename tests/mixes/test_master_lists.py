@@ -80,3 +80,31 @@ def test_other_users_lists_do_not_count(user, other_user, catalog):
     theirs = MasterList.objects.create(owner=other_user, phase_kind="steady", name="Theirs", rules={})
     MasterListEntry.objects.create(master_list=theirs, track=catalog[0], score=1)
     assert services.load_pool(user).record(0).lists == frozenset()
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"tempo": [150], "energy": [0.5, 0.9]},
+        {"tempo": [190, 150], "energy": [0.5, 0.9]},
+        {"tempo": [150, 190], "energy": [0.5, 1.4]},
+        {"tempo": [150, 190], "energy": [0.5, 0.9], "genres": "rock"},
+        {"tempo": [150, 190], "energy": [0.5, 0.9], "decade": 1980},
+    ],
+)
+def test_master_list_rules_are_validated_in_the_admin(admin_client, rules):
+    """Rules the reseed couldn't use are refused next to the field, and nothing is saved."""
+    import json
+
+    response = admin_client.post(
+        "/admin/music/masterlist/add/",
+        {
+            "name": "Bad",
+            "phase_kind": "steady",
+            "rules": json.dumps(rules),
+            "entries-TOTAL_FORMS": 0,
+            "entries-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not MasterList.objects.filter(name="Bad").exists()

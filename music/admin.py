@@ -98,13 +98,13 @@ class ScopeFilter(admin.SimpleListFilter):
 class AudioFeaturesForm(forms.ModelForm):
     class Meta:
         model = AudioFeatures
-        fields = [*AudioFeatures.FIELDS]
+        fields = [*AudioFeatures.ALL_FIELDS]
 
     def save(self, commit=True):
         # A value staff type in is a person's correction: no re-import may overwrite it.
         features = super().save(commit=False)
         sources = dict(features.sources)
-        for name in set(self.changed_data) & set(AudioFeatures.FIELDS):
+        for name in set(self.changed_data) & set(AudioFeatures.ALL_FIELDS):
             if getattr(features, name) is None:
                 sources.pop(name, None)
             else:

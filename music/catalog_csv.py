@@ -21,11 +21,39 @@ from typing import TextIO
 
 from music import normalize
 
-# The same as AudioFeatures.FIELDS and the models' max_length (tests/music/test_catalog_csv.py checks).
+# AudioFeatures' names (it takes them from here) and the models' max_length (tests/music/test_catalog_csv.py checks).
 FEATURE_FIELDS = ("tempo", "energy", "valence", "danceability")
+EXTRA_FEATURE_FIELDS = (
+    "acousticness",
+    "instrumentalness",
+    "speechiness",
+    "liveness",
+    "loudness",
+    "key",
+    "mode",
+    "time_signature",
+)
+ALL_FEATURE_FIELDS = FEATURE_FIELDS + EXTRA_FEATURE_FIELDS
 ARTIST_NAME_MAX_LENGTH = 300
 SONG_KEY_MAX_LENGTH = 600
-FEATURE_RANGES = {"tempo": (0.0, 300.0), "energy": (0.0, 1.0), "valence": (0.0, 1.0), "danceability": (0.0, 1.0)}
+# What a catalog file or a provider may give; anything outside is a mistake, not music.
+FEATURE_RANGES = {
+    "tempo": (0.0, 300.0),
+    "energy": (0.0, 1.0),
+    "valence": (0.0, 1.0),
+    "danceability": (0.0, 1.0),
+    "acousticness": (0.0, 1.0),
+    "instrumentalness": (0.0, 1.0),
+    "speechiness": (0.0, 1.0),
+    "liveness": (0.0, 1.0),
+    "loudness": (-60.0, 5.0),  # dB; Spotify's quietest tracks are near -50, a few masters go above 0
+    "key": (0, 11),
+    "mode": (0, 1),
+    "time_signature": (1, 7),
+}
+WHOLE_FEATURES = ("key", "mode", "time_signature")
+# The data's marks for "the analysis found none": no beat (tempo 0), no key (-1), no meter (0). Stored as None.
+FEATURE_UNKNOWN = {"tempo": 0, "key": -1, "time_signature": 0}
 MAX_DURATION_MS = 24 * 3600 * 1000
 _SPOTIFY_ID = re.compile(r"[A-Za-z0-9]{1,32}")
 _YEAR = re.compile(r"\s*(\d{4})")
@@ -101,17 +129,29 @@ def _required(raw: dict, column: str, max_length: int = 500) -> str:
     return text[:max_length]
 
 
-def _number(raw: dict, column: str, low: float, high: float) -> float | None:
-    text = _text(raw, column)
+def feature_value(name: str, value: float) -> float | None:
+    """A feature as stored: None for the data's "found none" mark, a RowError when out of range or not whole."""
+    if value == FEATURE_UNKNOWN.get(name):
+        return None
+    low, high = FEATURE_RANGES[name]
+    if not math.isfinite(value) or not low <= value <= high:
+        raise RowError(f"{name} {value:g} is out of range ({low:g} to {high:g})")
+    if name in WHOLE_FEATURES:
+        if not value.is_integer():
+            raise RowError(f"{name} {value:g} is not a whole number")
+        return int(value)
+    return value
+
+
+def _feature(raw: dict, name: str) -> float | None:
+    text = _text(raw, name)
     if not text:
         return None
     try:
         value = float(text)
     except ValueError:
-        raise RowError(f"{column} is not a number: {text!r}") from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise RowError(f"{column} {text} is out of range ({low:g} to {high:g})")
-    return value
+        raise RowError(f"{name} is not a number: {text!r}") from None
+    return feature_value(name, value)
 
 
 def _duration(raw: dict) -> int:
@@ -126,10 +166,8 @@ def _duration(raw: dict) -> int:
 
 
 def _features(raw: dict) -> dict[str, float | None]:
-    values = {name: _number(raw, name, *FEATURE_RANGES[name]) for name in FEATURE_FIELDS}
-    if values["tempo"] == 0:
-        values["tempo"] = None  # the analysis found no beat: unknown, not 0 BPM
-    return values
+    """Every feature the row has; a column the layout lacks (time_signature in TidyTuesday) is None."""
+    return {name: _feature(raw, name) for name in ALL_FEATURE_FIELDS}
 
 
 def _artists(raw: dict, column: str, separator: str | None = None) -> list[str]:

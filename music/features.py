@@ -1,7 +1,9 @@
 """Audio features from a chain of providers, each value stored with its source and fetched once, ever.
 
 The chain, first to last; a later provider only fills values still missing, so nothing overwrites
-a value from an earlier (higher-priority) source:
+a value from an earlier (higher-priority) source. A track is asked about while it lacks one of the
+core values (`AudioFeatures.FIELDS`); the extras an answer carries (acousticness, loudness, key, ...)
+fill the empty ones then, but a track lacking only extras is not asked again:
 
 1. values already in the catalog (imported CSVs, the demo) — never asked for again;
 2. Spotify's audio-features, while open to this app: a 403 means closed, which is remembered
@@ -20,7 +22,6 @@ run and is reported; the tracks it did not get to are asked next time.
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from accounts.spotify import (
     SpotifyError,
 )
 from music.bulk import chunks
-from music.catalog_csv import FEATURE_RANGES
+from music.catalog_csv import feature_value
 from music.models import AudioFeatures, ProviderState, Source, Track
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ SPOTIFY_BATCH = 100
 RECCOBEATS_BATCH = 40  # the most ReccoBeats takes in one call
 DEEZER_BATCH = 50  # tracks written per transaction; Deezer answers one ISRC a call
 TIMEOUT_S = 10
-FIELDS = AudioFeatures.FIELDS
+FIELDS = AudioFeatures.FIELDS  # what a track is asked about until it has them
+ALL_FIELDS = AudioFeatures.ALL_FIELDS  # what is kept from an answer
 
 
 @dataclass
@@ -97,7 +99,7 @@ def fill_features(
     sources: Iterable[str] | None = None,
     max_calls: int | None = None,
 ) -> FeatureReport:
-    """Fill missing tempo, energy, valence and danceability of these tracks (all tracks if None).
+    """Fill missing tempo, energy, valence and danceability of these tracks (all tracks if None), and the extras.
 
     `user` lends their Spotify connection for Spotify's own audio-features, if still open to us.
     `sources` limits the providers asked (all by default); `max_calls` caps the run's calls to them,
@@ -191,21 +193,22 @@ def _apply(source: str, batch: list[Need], offers: dict[int, dict[str, float]]) 
             need.asked = set(row.asked)
             rows.append(row)
         AudioFeatures.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["track"], update_fields=[*FIELDS, "sources", "asked"]
+            rows, update_conflicts=True, unique_fields=["track"], update_fields=[*ALL_FIELDS, "sources", "asked"]
         )
     return filled
 
 
 def _value(name: str, raw) -> float | None:
-    """A provider's value if it is a number in range; tempo 0 means no beat was found (unknown)."""
+    """A provider's value if the catalog would take it (`feature_value`), else None: tempo 0 is no beat found."""
     try:
-        value = float(raw)
-    except (TypeError, ValueError):
+        return feature_value(name, float(raw))
+    except (TypeError, ValueError):  # RowError is a ValueError
         return None
-    low, high = FEATURE_RANGES[name]
-    if not math.isfinite(value) or not low <= value <= high or (name == "tempo" and value == 0):
-        return None
-    return value
+
+
+def _offer(answer: dict) -> dict[str, float | None]:
+    """Every feature a provider's answer has: the core asked for, and the extras that come with it."""
+    return {name: _value(name, answer.get(name)) for name in ALL_FIELDS}
 
 
 # Spotify --------------------------------------------------------------------------------------------------
@@ -233,11 +236,7 @@ def _spotify_asker(user, report: FeatureReport):
         except SpotifyError as error:
             raise ProviderStopped(f"Spotify's audio features: {error}") from error
         by_id = {answer["id"]: answer for answer in answers if answer and answer.get("id")}
-        return {
-            need.track_id: {name: _value(name, by_id[need.spotify_id].get(name)) for name in FIELDS}
-            for need in batch
-            if need.spotify_id in by_id
-        }
+        return {need.track_id: _offer(by_id[need.spotify_id]) for need in batch if need.spotify_id in by_id}
 
     return ask
 
@@ -256,11 +255,7 @@ def _ask_reccobeats(session: requests.Session, batch: list[Need], report: Featur
     for answer in _json(response).get("content") or []:
         if isinstance(answer, dict):
             by_id[_spotify_id_of(answer)] = answer
-    return {
-        need.track_id: {name: _value(name, by_id[need.spotify_id].get(name)) for name in FIELDS}
-        for need in batch
-        if need.spotify_id in by_id
-    }
+    return {need.track_id: _offer(by_id[need.spotify_id]) for need in batch if need.spotify_id in by_id}
 
 
 def _spotify_id_of(answer: dict) -> str:

@@ -83,7 +83,7 @@ def offer_features(features: AudioFeatures, values: dict[str, float | None], sou
     """
     rank = Source.rank(source)
     changed = False
-    for name in AudioFeatures.FIELDS:
+    for name in AudioFeatures.ALL_FIELDS:
         value = values.get(name)
         if value is None:
             continue
@@ -127,7 +127,7 @@ def _save_features(offers: list[tuple[int, dict]], source: str) -> set[int]:
         if offer_features(features, values, source):
             changed.append(features)
     AudioFeatures.objects.bulk_create(
-        changed, update_conflicts=True, unique_fields=["track"], update_fields=[*AudioFeatures.FIELDS, "sources"]
+        changed, update_conflicts=True, unique_fields=["track"], update_fields=[*AudioFeatures.ALL_FIELDS, "sources"]
     )
     return {features.pk for features in changed}
 

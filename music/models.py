@@ -4,9 +4,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from music.catalog_csv import ALL_FEATURE_FIELDS, EXTRA_FEATURE_FIELDS, FEATURE_FIELDS, FEATURE_RANGES
 
 
 class Artist(models.Model):
@@ -92,16 +95,46 @@ class TrackArtist(models.Model):
         constraints = [models.UniqueConstraint(fields=["track", "artist"], name="unique_track_artist")]
 
 
-class AudioFeatures(models.Model):
-    """A track's audio features; `sources` maps each field to the Source it came from."""
+def _feature_range(name: str) -> list:
+    """The bounds a catalog file or a provider may give this feature (music.catalog_csv), for the admin's form."""
+    low, high = FEATURE_RANGES[name]
+    return [MinValueValidator(low), MaxValueValidator(high)]
 
-    FIELDS = ("tempo", "energy", "valence", "danceability")
+
+class AudioFeatures(models.Model):
+    """A track's audio features; `sources` maps each field to the Source it came from.
+
+    FIELDS are the core the generator needs: the provider chain asks for a track until they are
+    filled. EXTRA_FIELDS are kept whenever a catalog or a provider asked anyway has them, but a
+    track lacking only those is never asked about again.
+    """
+
+    # Named once, in the catalog reader that the generator shares (plain Python).
+    FIELDS = FEATURE_FIELDS
+    EXTRA_FIELDS = EXTRA_FEATURE_FIELDS
+    ALL_FIELDS = ALL_FEATURE_FIELDS
+
+    class Mode(models.IntegerChoices):
+        MINOR = 0, "Minor"
+        MAJOR = 1, "Major"
 
     track = models.OneToOneField(Track, on_delete=models.CASCADE, related_name="features", primary_key=True)
     tempo = models.FloatField(null=True, blank=True)
     energy = models.FloatField(null=True, blank=True)
     valence = models.FloatField(null=True, blank=True)
     danceability = models.FloatField(null=True, blank=True)
+    acousticness = models.FloatField(null=True, blank=True, validators=_feature_range("acousticness"))
+    instrumentalness = models.FloatField(null=True, blank=True, validators=_feature_range("instrumentalness"))
+    speechiness = models.FloatField(null=True, blank=True, validators=_feature_range("speechiness"))
+    liveness = models.FloatField(null=True, blank=True, validators=_feature_range("liveness"))
+    loudness = models.FloatField(null=True, blank=True, validators=_feature_range("loudness"), help_text="In dB.")
+    key = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=_feature_range("key"), help_text="Pitch class: 0 = C, 1 = C♯/D♭, … 11 = B."
+    )
+    mode = models.PositiveSmallIntegerField(null=True, blank=True, choices=Mode.choices)
+    time_signature = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=_feature_range("time_signature"), help_text="Beats in a bar (3 = 3/4)."
+    )
     sources = models.JSONField(default=dict, blank=True)
     asked = models.JSONField(
         default=list, blank=True, help_text="Providers already asked for this track: each is asked once, ever."

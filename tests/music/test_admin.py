@@ -155,6 +155,22 @@ def test_features_edited_in_admin_become_a_person_s_correction(db):
     assert features.sources["energy"] == Source.CATALOG
 
 
+def test_extras_edited_in_admin_are_checked_and_become_a_person_s_correction(db):
+    """Loudness and key are on the form: in range they are the user's; a key of 12 is refused."""
+    features = TrackFactory().features
+    data = {"tempo": features.tempo, "energy": features.energy, "valence": features.valence, "loudness": "-7.5"}
+
+    refused = AudioFeaturesForm({**data, "key": "12"}, instance=features)
+    form = AudioFeaturesForm({**data, "key": "4", "mode": "1"}, instance=features)
+    assert not refused.is_valid() and "key" in refused.errors
+    assert form.is_valid(), form.errors
+    form.save()
+
+    features.refresh_from_db()
+    assert (features.loudness, features.key, features.mode) == (-7.5, 4, 1)
+    assert {features.sources[name] for name in ("loudness", "key", "mode")} == {Source.USER}
+
+
 def test_make_active_action_switches_the_active_scorer(admin_client):
     """The admin action makes the chosen config the only active one."""
     old = ScorerConfig.active()

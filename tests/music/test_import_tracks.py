@@ -149,7 +149,7 @@ def test_tidytuesday_file_creates_track_artist_and_features(db, tidy_csv):
     assert (track.duration_ms, track.genre, track.song_key) == (201000, "pop", "night drive|the runners")
     assert list(track.artists.values_list("name", flat=True)) == ["The Runners"]
     assert (track.features.tempo, track.features.energy, track.features.valence) == (171.9, 0.82, 0.55)
-    assert track.features.sources == {name: Source.CATALOG for name in AudioFeatures.FIELDS}
+    assert set(AudioFeatures.FIELDS) <= set(track.features.sources)
 
 
 def test_kaggle_file_creates_track_with_explicit_flag_and_genre(db, kaggle_csv):
@@ -193,9 +193,44 @@ def test_reimport_updates_without_duplicating(db, request, write, row):
     assert TrackArtist.objects.count() == Artist.objects.count()
 
 
-def test_reimport_of_the_same_file_changes_nothing(db, kaggle_csv):
-    """A second import of an unchanged file reports every track unchanged."""
-    path = kaggle_csv(kaggle_row())
+def test_tidytuesday_extras_are_stored_with_their_source(db, tidy_csv):
+    """Acousticness, loudness, key, mode and the rest are kept; TidyTuesday has no time signature."""
+    import_tracks(tidy_csv(tidy_row()))
+
+    features = AudioFeatures.objects.get()
+    assert (features.acousticness, features.instrumentalness, features.speechiness, features.liveness) == (
+        0.01,
+        0,
+        0.04,
+        0.1,
+    )
+    assert (features.loudness, features.key, features.mode, features.time_signature) == (-5.1, 5, 1, None)
+    assert features.sources == {name: Source.CATALOG for name in AudioFeatures.ALL_FIELDS if name != "time_signature"}
+
+
+def test_kaggle_extras_include_the_time_signature(db, kaggle_csv):
+    """Kaggle's rows also give the time signature; every feature is marked as from the catalog."""
+    import_tracks(kaggle_csv(kaggle_row(time_signature="3")))
+
+    features = AudioFeatures.objects.get()
+    assert (features.time_signature, features.key, features.loudness) == (3, 5, -5.1)
+    assert features.sources == dict.fromkeys(AudioFeatures.ALL_FIELDS, Source.CATALOG)
+
+
+@pytest.mark.parametrize("values", [{"key": "-1"}, {"time_signature": "0"}, {"liveness": ""}])
+def test_found_none_and_empty_extras_are_unknown(db, kaggle_csv, values):
+    """No key (-1) and no meter (0) are stored as unknown, like an empty cell; the row is kept."""
+    out, _ = import_tracks(kaggle_csv(kaggle_row(**values)))
+
+    features = AudioFeatures.objects.get()
+    assert all(getattr(features, name) is None and name not in features.sources for name in values)
+    assert "skipped:   0 bad rows" in out
+
+
+@pytest.mark.parametrize(("write", "row"), [("tidy_csv", tidy_row), ("kaggle_csv", kaggle_row)])
+def test_reimport_of_the_same_file_changes_nothing(db, request, write, row):
+    """A second import of an unchanged file, extras and all, reports every track unchanged."""
+    path = request.getfixturevalue(write)(row())
     import_tracks(path)
 
     out, _ = import_tracks(path)
@@ -223,25 +258,33 @@ def test_repeated_id_in_one_file_keeps_the_first_row(db, tidy_csv):
 
 
 def test_bad_rows_are_reported_with_line_numbers_and_skipped(db, tidy_csv):
-    """Empty titles or artists, non-numbers, out-of-range values and durations ≤ 0 skip their row, by line."""
+    """Empty titles or artists, non-numbers, out-of-range or broken values (extras too), durations ≤ 0 skip a row."""
     path = tidy_csv(
         tidy_row("1111111111111111111111", track_name=""),
         tidy_row("2222222222222222222222", track_artist="NA"),
         tidy_row("3333333333333333333333", energy="loud"),
         tidy_row("4444444444444444444444", valence="1.7"),
         tidy_row("5555555555555555555555", duration_ms="0"),
+        tidy_row("7777777777777777777777", key="12"),
+        tidy_row("8888888888888888888888", loudness="-75"),
+        tidy_row("9999999999999999999999", mode="0.5"),
+        tidy_row("0000000000000000000000", acousticness="lots"),
         tidy_row("6666666666666666666666"),
     )
 
     out, _ = import_tracks(path)
 
     assert list(Track.objects.values_list("spotify_id", flat=True)) == ["6666666666666666666666"]
-    assert "skipped:   5 bad rows" in out
+    assert "skipped:   9 bad rows" in out
     assert "line 2: track_name is empty" in out
     assert "line 3: track_artist is empty" in out
     assert "line 4: energy is not a number: 'loud'" in out
     assert "line 5: valence 1.7 is out of range (0 to 1)" in out
     assert "line 6: duration_ms must be above 0" in out
+    assert "line 7: key 12 is out of range (0 to 11)" in out
+    assert "line 8: loudness -75 is out of range (-60 to 5)" in out
+    assert "line 9: mode 0.5 is not a whole number" in out
+    assert "line 10: acousticness is not a number: 'lots'" in out
 
 
 def test_tempo_zero_is_stored_as_unknown(db, tidy_csv):
@@ -298,6 +341,20 @@ def test_progress_is_written_to_stderr(db, tidy_csv):
     _, err = import_tracks(tidy_csv(tidy_row(), tidy_row("6666666666666666666666")))
 
     assert "\r  2 / 2 rows" in err
+
+
+def test_catalog_import_fills_but_never_overrules_a_users_extra(db, kaggle_csv):
+    """A loudness staff corrected stays; an extra a provider gave gives way to the catalog's."""
+    import_tracks(kaggle_csv(kaggle_row()))
+    AudioFeatures.objects.update(
+        loudness=-9.0, key=7, sources={"loudness": Source.USER, "key": Source.RECCOBEATS, "tempo": Source.CATALOG}
+    )
+
+    import_tracks(kaggle_csv(kaggle_row()))
+
+    features = AudioFeatures.objects.get()
+    assert (features.loudness, features.sources["loudness"]) == (-9.0, Source.USER)
+    assert (features.key, features.sources["key"]) == (5, Source.CATALOG)
 
 
 def test_offered_features_replace_only_same_or_earlier_sources():

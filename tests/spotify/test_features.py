@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from accounts.spotify import SpotifyClient
 from music.features import SPOTIFY_AUDIO_FEATURES, fill_features, tracks_without_tempo
 from music.models import AudioFeatures, ProviderState, Source, Track
 from music.tasks import fill_features_task
@@ -45,7 +46,65 @@ def test_reccobeats_fills_every_value_with_its_source(spotify_sandbox):
         song["valence"],
         song["danceability"],
     )
-    assert features.sources == dict.fromkeys(AudioFeatures.FIELDS, Source.RECCOBEATS)
+    assert set(AudioFeatures.FIELDS) <= set(features.sources)
+
+
+def test_reccobeats_extras_come_with_the_answer(spotify_sandbox):
+    """The acousticness, loudness, key, mode ... of ReccoBeats' answer are stored with their source; it has no meter."""
+    song = next(s for s in spotify_sandbox.catalog if s["reccobeats_tempo"])
+    (track,) = tracks_for([song])
+
+    fill_features([track.pk])
+
+    features = features_of(track)
+    extras = [name for name in AudioFeatures.EXTRA_FIELDS if name != "time_signature"]
+    assert all(getattr(features, name) is not None for name in extras)
+    assert features.time_signature is None
+    assert features.sources == dict.fromkeys([*AudioFeatures.FIELDS, *extras], Source.RECCOBEATS)
+    assert 0 <= features.key <= 11 and -12 <= features.loudness <= -3
+
+
+def test_a_track_lacking_only_extras_is_not_asked(spotify_sandbox):
+    """Tempo, energy, valence and danceability known: no provider is asked for the extras alone."""
+    song = next(s for s in spotify_sandbox.catalog if s["reccobeats_tempo"])
+    core = dict.fromkeys(AudioFeatures.FIELDS, 0.5) | {"tempo": 120.0}
+    (track,) = tracks_for([song], **core, sources=dict.fromkeys(AudioFeatures.FIELDS, Source.CATALOG))
+
+    report = fill_features([track.pk])
+
+    assert (report.tracks, sum(report.calls.values())) == (0, 0)
+    assert features_of(track).loudness is None
+
+
+def test_extras_fill_only_empty_fields(spotify_sandbox):
+    """A track asked for its missing energy keeps the catalog's key; ReccoBeats fills the other extras."""
+    song = next(s for s in spotify_sandbox.catalog if s["reccobeats_tempo"])
+    (track,) = tracks_for([song], tempo=99.0, key=11, sources={"tempo": Source.CATALOG, "key": Source.CATALOG})
+
+    fill_features([track.pk])
+
+    features = features_of(track)
+    assert (features.key, features.sources["key"]) == (11, Source.CATALOG)
+    assert (features.sources["energy"], features.sources["loudness"]) == (Source.RECCOBEATS, Source.RECCOBEATS)
+
+
+def test_spotify_answers_give_the_time_signature(spotify_sandbox, connected_user, monkeypatch):
+    """Where Spotify's audio-features are open, its time signature (0: none found) is kept with the rest."""
+    songs = spotify_sandbox.catalog[:2]
+    tracks = tracks_for(songs)
+    answer = {"tempo": 128.0, "energy": 0.8, "valence": 0.4, "danceability": 0.7, "loudness": -6.0, "mode": 0}
+    answers = [
+        {**answer, "id": songs[0]["id"], "time_signature": 3},
+        {**answer, "id": songs[1]["id"], "time_signature": 0},
+    ]
+    monkeypatch.setattr(SpotifyClient, "audio_features", lambda client, ids: answers)
+
+    fill_features([t.pk for t in tracks], user=connected_user, sources=[Source.SPOTIFY])
+
+    first, second = (features_of(track) for track in tracks)
+    assert (first.time_signature, first.loudness, first.mode) == (3, -6.0, 0)
+    assert first.sources["time_signature"] == Source.SPOTIFY
+    assert second.time_signature is None and "time_signature" not in second.sources
 
 
 def test_deezer_fills_the_tempo_reccobeats_does_not_know(spotify_sandbox):

@@ -23,7 +23,7 @@ import numpy as np
 
 from mixes.engine.plan import PlanSpec, Section
 from mixes.engine.pool import Pool
-from mixes.engine.scorer import Preferences, Scorer, Weights
+from mixes.engine.scorer import Preferences, Scorer, Weights, tempo_fit
 
 # Tracks shorter than this are interludes and skits, not workout music.
 MIN_TRACK_S = 60
@@ -55,6 +55,11 @@ CATCH_UP_S = 90
 # A section this far from its duration gets a note.
 NOTE_S = 30
 SAMPLES = 8  # as PlanSpec.mean_target
+# "Familiar or new": a closing track from the preferred side (known or new) may end its section this far from the
+# boundary; further than that, the boundary wins.
+FAMILIAR_CLOSING_S = 5.0
+# A mix's exploration slots are spread over it, one per this share of its estimated tracks at most.
+TYPICAL_TRACK_S = 210.0
 # A swap prefers a track within about this many seconds of the one it replaces, worth this much score.
 SWAP_DURATION_S = 20.0
 SWAP_DURATION_WEIGHT = 1.5
@@ -82,6 +87,8 @@ class Pick:
     score: float
     why: str
     locked: bool = False
+    known: bool = False  # music the person knows (Pool.known)
+    explore: bool = False  # an exploration slot: "something new" the taste model is unsure about
 
 
 @dataclass
@@ -155,6 +162,8 @@ class _Rules:
         self.explicit_allowed = prefs.explicit_allowed
         self.excluded_artists = pool.artist_ids_named(prefs.excluded_artists)
         self.blocked = np.unique(blocked)
+        # "Familiar or new" at 0: nothing the person knows.
+        self.no_known = prefs.familiarity <= 0
 
     def keep(self, idx: np.ndarray) -> np.ndarray:
         pool = self.pool
@@ -166,6 +175,8 @@ class _Rules:
             ok[owner[np.isin(flat, self.excluded_artists)]] = False
         if len(self.blocked):
             ok &= ~np.isin(idx, self.blocked)
+        if self.no_known:
+            ok &= ~pool.known[idx]
         return idx[ok]
 
 
@@ -247,6 +258,15 @@ def _candidates(pool: Pool, segments, kind: str, prefs: Preferences, weights: We
     if len(idx) > CANDIDATES:
         estimate = Scorer(pool, idx, kind, prefs, weights).static + _closeness(pool, idx, segments, weights)
         idx = idx[np.argpartition(-estimate, CANDIDATES)[:CANDIDATES]]
+    if prefs.familiarity > 0 and len(pool.known_indexes):
+        # Every known track within the tempo tolerance competes: "familiar" must be able to fill every slot it can.
+        mine = rules.keep(pool.known_indexes)
+        gap = _gap(_reading(pool.tempo[mine], min(tempos), max(tempos)), min(tempos), max(tempos))
+        mine = mine[gap <= weights.tempo_tolerance_bpm]
+        if len(mine) > CANDIDATES:  # a listener who knows more than a section can use: the best of them
+            estimate = Scorer(pool, mine, kind, prefs, weights).static + _closeness(pool, mine, segments, weights)
+            mine = mine[np.argpartition(-estimate, CANDIDATES)[:CANDIDATES]]
+        idx = np.union1d(idx, mine)
     return np.sort(idx)
 
 
@@ -280,6 +300,7 @@ def _make_pick(
         score=float(result.scores[0]),
         why=scorer.explain(position, target_tempo, target_energy, result),
         locked=locked,
+        known=bool(pool.known[index]),
     )
 
 
@@ -290,14 +311,17 @@ class _Mix:
         self.pool = pool
         self.picks: list[Pick] = []
         self.used_song = np.zeros(int(pool.song_id.max(initial=-1)) + 1, dtype=bool)
+        self.known = 0  # picks the person knows
 
     def add(self, pick: Pick) -> None:
         self.picks.append(pick)
         self.used_song[self.pool.song_id[pick.index]] = True
+        self.known += pick.known
 
     def pop(self) -> Pick:
         pick = self.picks.pop()
         self.used_song[self.pool.song_id[pick.index]] = False
+        self.known -= pick.known
         return pick
 
     def last_artists(self, count: int) -> list[np.ndarray]:
@@ -340,6 +364,8 @@ class _SectionFill:
         self.duration = pool.duration_s[cands]
         self.song = pool.song_id[cands]
         self.owner, self.flat = pool.artists_of(cands)
+        self.known = pool.known[cands]
+        self.exploring = False  # the slot being chosen is an exploration slot
         self.typical = float(np.median(self.duration)) if len(cands) else 210.0
         self.short = float(np.percentile(self.duration, 10)) if len(cands) else 150.0
 
@@ -387,6 +413,10 @@ class _SectionFill:
             if position is None:
                 break
             self._place(int(self.cands[position]))
+            if self.exploring:
+                self.gen.mix.picks[-1].explore = True
+                self.gen.explored()
+                self.exploring = False
         # The section is full (or nothing more fits): locked tracks still waiting come now, in their order.
         for slot in sorted(self.locks):
             self._place_locked(self.locks.pop(slot))
@@ -431,31 +461,99 @@ class _SectionFill:
         self.first = sum(p.section < self.number for p in mix.picks)
 
     def _choose(self, remaining: float) -> int | None:
-        """The candidate position for the next slot, or None when adding a track would not help."""
+        """The candidate position for the next slot, or None when adding a track would not help.
+
+        Within the rules the person's "familiar or new" setting says which side the slot comes from (see
+        _familiar); an exploration slot (see _explore) goes to new music the taste model is unsure about.
+        """
         single_zone = remaining <= 1.35 * self.typical
         pair_zone = not single_zone and remaining <= 2.6 * self.typical
-        allowed = self._allowed(self._forbidden(0, closing=single_zone or pair_zone))
+        closing = single_zone or pair_zone
+        allowed = self._allowed(self._forbidden(0, closing=closing))
         if not len(allowed):
             return None
+        if not closing and self.gen.explore_due():
+            position = self._explore(allowed, remaining)
+            if position is not None:
+                self.exploring = True
+                return position
+        preferred = self._familiar(allowed)
+        if preferred is not None:
+            position, error = self._choose_among(preferred, remaining, closing, familiar=True)
+            if position is not None and (not closing or error <= FAMILIAR_CLOSING_S):
+                return position
+        return self._choose_among(allowed, remaining, closing)[0]
+
+    def _choose_among(
+        self, allowed: np.ndarray, remaining: float, closing: bool, familiar: bool = False
+    ) -> tuple[int | None, float]:
+        """The best of these candidates for the next slot, and how far from the boundary it ends a closing.
+
+        `familiar`: a closing pair's second track comes from the side "familiar or new" asks for too, if it can.
+        """
         duration = self.duration[allowed]
         scores = self._scores(allowed, self.t, self.t + duration)
-        if not (single_zone or pair_zone):
+        if not closing:
             # Far from the end: the best track that leaves room for a closing pair.
             good = _good(scores)
             room = duration <= remaining - 2 * self.short
             for among in (room & good, room, good):
                 if among.any():
-                    return int(allowed[np.flatnonzero(among)[np.argmax(scores[among])]])
+                    return int(allowed[np.flatnonzero(among)[np.argmax(scores[among])]]), 0.0
         # Closing: the one or two tracks, among the good-scoring ones, that best trade score against ending the
         # section on its boundary.
         good = _good(scores, CLOSING_WIDEN)
         options = [self._single(allowed, scores, good, remaining)]
         if remaining >= 2 * MIN_TRACK_S:
-            options.append(self._pair(allowed, scores, good, remaining))
+            options.append(self._pair(allowed, scores, good, remaining, familiar))
         position, error, _ = min(options, key=lambda option: option[2])
         # Stopping short beats a track that would end the section further from its boundary, unless the section
         # would have no music at all (a plan shorter than any song).
-        return position if error < remaining or self.slot == 0 else None
+        return (position if error < remaining or self.slot == 0 else None), error
+
+    def _familiar(self, allowed: np.ndarray, ahead: int = 0, end: float | None = None) -> np.ndarray | None:
+        """The candidates "familiar or new" asks for in this slot, or None when it asks for nothing here.
+
+        The setting is the share of the mix from music the person knows. A slot goes to a known track when that
+        brings the share so far closer to the setting — and one fits within the tempo tolerance; else to a new one.
+        At 0 known tracks are not candidates at all (_Rules); at 1 every slot a known track can fill gets one.
+        """
+        familiarity = self.gen.prefs.familiarity
+        if familiarity <= 0:
+            return None
+        mix = self.gen.mix
+        # `ahead` slots after the next (a closing pair's second), counting the slots before it as going its way.
+        if mix.known + ahead + 0.5 < familiarity * (len(mix.picks) + ahead + 1):
+            fits = allowed[self.known[allowed] & self._within_tolerance(allowed, end)]
+            return fits if len(fits) else None
+        new = allowed[~self.known[allowed]]
+        return new if len(new) else None
+
+    def _within_tolerance(self, positions: np.ndarray, end: float | None = None) -> np.ndarray:
+        """Which candidates' tempo (or its double or half) is within the tempo tolerance of the slot's target:
+        the next slot's, or (`end` given, mix time) the one that ends there."""
+        if end is None:
+            start = np.full(len(positions), self.t - self.origin)
+        else:
+            start = end - self.origin - self.duration[positions]
+        target, _ = self.gen.curve.mean(start, start + self.duration[positions])
+        tolerance = self.gen.weights.tempo_tolerance_bpm
+        _, _, error = tempo_fit(self.pool.tempo[self.cands[positions]], target, tolerance)
+        return error <= tolerance
+
+    def _explore(self, allowed: np.ndarray, remaining: float) -> int | None:
+        """An exploration slot: the new track (within the tempo tolerance) with the best optimistic score — its
+        taste score raised by its uncertainty — so the model learns where it knows least but expects good."""
+        new = allowed[~self.known[allowed] & self._within_tolerance(allowed)]
+        if not len(new):
+            return None
+        duration = self.duration[new]
+        scores = self._scores(new, self.t, self.t + duration)
+        optimistic = scores + self.scorer.explore_bonus(new)
+        room = _good(scores) & (duration <= remaining - 2 * self.short)
+        if not room.any():
+            return None
+        return int(new[np.flatnonzero(room)[np.argmax(optimistic[room])]])
 
     def _single(self, allowed, scores, good, remaining: float) -> tuple[int | None, float, float]:
         """The best last track. Returns (candidate position, seconds from the boundary it ends at, cost)."""
@@ -464,9 +562,12 @@ class _SectionFill:
         choice = int(np.argmin(cost))
         return int(allowed[choice]), float(error[choice]), float(cost[choice])
 
-    def _pair(self, allowed, scores, good, remaining: float) -> tuple[int | None, float, float]:
+    def _pair(self, allowed, scores, good, remaining: float, familiar: bool = False) -> tuple[int | None, float, float]:
         """The best two last tracks. Returns (first's candidate position, seconds from the boundary, cost)."""
         second = self._allowed(self._forbidden(1, closing=True))
+        if familiar:
+            preferred = self._familiar(second, ahead=1, end=self.t + remaining)
+            second = second if preferred is None else preferred
         if not len(second):
             return None, np.inf, np.inf
         end = self.t + remaining
@@ -512,6 +613,18 @@ class _Generator:
         self.mix = _Mix(pool)
         self.sections = plan.sections()
         self.origins: dict[int, float] = {}  # each section's plan time − mix time offset (see _SectionFill)
+        # Exploration slots, spread over the mix; none at "familiar" 100 or without a taste model to learn.
+        explore = pool.taste is not None and prefs.familiarity < 1 and weights.taste > 0
+        self.explore_left = int(weights.exploration_slots) if explore else 0
+        self.explore_every = plan.duration_s / TYPICAL_TRACK_S / max(self.explore_left, 1)
+        self.next_explore = self.explore_every / 2
+
+    def explore_due(self) -> bool:
+        return self.explore_left > 0 and len(self.mix.picks) >= self.next_explore
+
+    def explored(self) -> None:
+        self.explore_left -= 1
+        self.next_explore += self.explore_every
 
 
 def generate(

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixes.engine.plan import PHASE_KINDS
 from music.normalize import fold, song_key
+
+if TYPE_CHECKING:
+    from mixes.engine.taste import PoolTaste
 
 # Familiarity saturates at this many plays at the least, so one play in a quiet history is not "well known".
 MIN_PLAYS_SCALE = 20
@@ -35,7 +39,12 @@ class TrackRecord:
     danceability: float | None = None
     genre: str = ""
     explicit: bool = False
-    plays: int = 0
+    release_year: int | None = None
+    acousticness: float | None = None
+    instrumentalness: float | None = None
+    speechiness: float | None = None
+    loudness: float | None = None
+    plays: int = 0  # played to the end (a skip is never also a play)
     skips: int = 0
     removed: int = 0
     liked: bool = False  # liked in Session Mix
@@ -55,6 +64,10 @@ def list_bits(kinds) -> int:
 
 def _floats(values) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def _unknown(n: int) -> np.ndarray:
+    return np.full(n, np.nan)
 
 
 class Pool:
@@ -85,6 +98,12 @@ class Pool:
         top: np.ndarray | None = None,
         listed: np.ndarray | None = None,
         skipped_rows: int = 0,
+        release_year: np.ndarray | None = None,
+        acousticness: np.ndarray | None = None,
+        instrumentalness: np.ndarray | None = None,
+        speechiness: np.ndarray | None = None,
+        loudness: np.ndarray | None = None,
+        artist_folded: list[str] | None = None,
     ):
         self.keys = keys
         self.titles = titles
@@ -92,6 +111,8 @@ class Pool:
         self.genre_names = genre_names
         self.genre_id = genre_id
         self.artist_names = artist_names
+        if artist_folded is not None:
+            self.__dict__["artist_folded"] = artist_folded  # already worked out: the cached property's value
         self.artist_ptr = artist_ptr
         self.artist_ids = artist_ids
         self.song_id = song_id
@@ -111,6 +132,15 @@ class Pool:
         self.listed = np.zeros(len(keys), dtype=np.int64) if listed is None else listed
         # Rows of a CSV catalog that could not be used (those the catalog import refuses too).
         self.skipped_rows = skipped_rows
+        # What the taste model reads besides the above; nan where unknown.
+        n = len(keys)
+        self.release_year = _unknown(n) if release_year is None else release_year
+        self.acousticness = _unknown(n) if acousticness is None else acousticness
+        self.instrumentalness = _unknown(n) if instrumentalness is None else instrumentalness
+        self.speechiness = _unknown(n) if speechiness is None else speechiness
+        self.loudness = _unknown(n) if loudness is None else loudness
+        # The person's taste model bound to this pool (mixes.engine.taste.Taste.bind), or None: no taste part.
+        self.taste: PoolTaste | None = None
         has_features = np.isfinite(tempo) & (tempo > 0) & np.isfinite(energy)
         # Tracks without a tempo or an energy cannot follow a plan; the generator says how many it left out.
         self.without_features = int(len(keys) - has_features.sum())
@@ -193,6 +223,12 @@ class Pool:
             top=np.array([bool(row.top) for row in rows], dtype=bool),
             listed=np.array([list_bits(row.lists) for row in rows], dtype=np.int64),
             skipped_rows=skipped_rows,
+            release_year=_floats(row.release_year for row in rows),
+            acousticness=_floats(row.acousticness for row in rows),
+            instrumentalness=_floats(row.instrumentalness for row in rows),
+            speechiness=_floats(row.speechiness for row in rows),
+            loudness=_floats(row.loudness for row in rows),
+            artist_folded=list(artist_index),
         )
 
     @classmethod
@@ -231,6 +267,12 @@ class Pool:
             saved=self.saved[pick],
             top=self.top[pick],
             listed=self.listed[pick],
+            release_year=self.release_year[pick],
+            acousticness=self.acousticness[pick],
+            instrumentalness=self.instrumentalness[pick],
+            speechiness=self.speechiness[pick],
+            loudness=self.loudness[pick],
+            artist_folded=self.artist_folded,
         )
 
     # Reading -----------------------------------------------------------------------------------------------------
@@ -239,13 +281,42 @@ class Pool:
         return len(self.keys)
 
     @cached_property
+    def known(self) -> np.ndarray:
+        """Music the person knows: played to the end, in their Spotify library or top tracks, or liked here."""
+        return (self.plays > 0) | self.saved | self.top | self.liked
+
+    @cached_property
+    def known_indexes(self) -> np.ndarray:
+        return np.flatnonzero(self.known)
+
+    @cached_property
+    def artist_folded(self) -> list[str]:
+        """Each artist id's folded name (how artists are told apart)."""
+        return [fold(name) for name in self.artist_names]
+
+    @cached_property
+    def genre_folded(self) -> list[str]:
+        """Each genre id's folded name."""
+        return [fold(name) for name in self.genre_names]
+
+    @cached_property
+    def genre_named(self) -> np.ndarray:
+        """Per genre id: whether it is a genre at all ("" is the id of tracks without one)."""
+        return np.array([bool(name) for name in self.genre_folded], dtype=bool)
+
+    @cached_property
+    def credit_owner(self) -> np.ndarray:
+        """For each credit in artist_ids, the track it belongs to."""
+        return np.repeat(np.arange(len(self)), np.diff(self.artist_ptr))
+
+    @cached_property
     def _index(self) -> dict[str, int]:
         return {key: i for i, key in enumerate(self.keys)}
 
     @cached_property
     def artist_id_by_name(self) -> dict[str, int]:
         """Folded artist name → artist id."""
-        return {fold(name): i for i, name in enumerate(self.artist_names)}
+        return {name: i for i, name in enumerate(self.artist_folded)}
 
     def genre_ids_named(self, names: Iterable[str]) -> np.ndarray:
         """The ids of these genres (folded); genres not in the pool are left out."""
@@ -280,9 +351,8 @@ class Pool:
     @cached_property
     def _by_artist(self) -> tuple[np.ndarray, np.ndarray]:
         """Credits sorted by artist id: (artist ids, track indexes), for finding an artist's tracks."""
-        tracks = np.repeat(np.arange(len(self)), np.diff(self.artist_ptr))
         order = np.argsort(self.artist_ids, kind="stable")
-        return self.artist_ids[order], tracks[order]
+        return self.artist_ids[order], self.credit_owner[order]
 
     def tracks_by(self, artist_ids: np.ndarray) -> np.ndarray:
         """The tracks crediting any of these artists."""
@@ -324,6 +394,8 @@ class Pool:
             number = float(array[index])
             return None if np.isnan(number) else number
 
+        year = value(self.release_year)
+
         return TrackRecord(
             key=self.keys[index],
             title=self.titles[index],
@@ -335,6 +407,11 @@ class Pool:
             danceability=value(self.danceability),
             genre=self.genre_names[self.genre_id[index]],
             explicit=bool(self.explicit[index]),
+            release_year=None if year is None else int(year),
+            acousticness=value(self.acousticness),
+            instrumentalness=value(self.instrumentalness),
+            speechiness=value(self.speechiness),
+            loudness=value(self.loudness),
             plays=int(self.plays[index]),
             skips=int(self.skips[index]),
             removed=int(self.removed[index]),

@@ -1,8 +1,9 @@
 """The AI Music Scorer: how well each candidate track fits a moment of the workout, and why.
 
-A score is a weighted sum of components, each in [0, 1] (feedback in [-1, 1]):
+A score is a weighted sum of components, each in [0, 1] (feedback and taste in [-1, 1]):
 tempo fit (half and double time count), energy fit, mood fit for the phase kind, familiarity (blended with the
-person's familiar-vs-discover setting), seed artist, seed genre, and their feedback. Everything is vectorized over
+person's familiar-vs-discover setting), seed artist, seed genre, their feedback on the track itself, and their taste
+(mixes.engine.taste: what the person's evidence says about tracks like this one). Everything is vectorized over
 an array of pool indexes; the generator scores about a thousand candidates per slot.
 """
 
@@ -34,6 +35,10 @@ MOOD_WORDS = {"peak": "upbeat", "interval": "upbeat", "build": "upbeat", "recove
 # How well known a track with no plays counted here is, against one played often (1.0).
 TOP_TRACK = 0.8
 SAVED_TRACK = 0.6
+# Exploration's optimism: a track is rated as if its taste score were this many standard deviations better.
+EXPLORE_SD = 1.0
+# A taste part at least this big (either way) is worth a word in the explanation.
+TASTE_WORDS_AT = 0.2
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,10 @@ class Weights:
     seed_genre: float = 0.5
     feedback: float = 1.0
     master_list: float = 0.5
+    # Worth less than the tempo fit lost 5 BPM off the target: taste decides between tracks that fit about equally.
+    taste: float = 1.0
+    # Slots per mix given to music the taste model is unsure about but rates well ("something new").
+    exploration_slots: float = 2
     tempo_tolerance_bpm: float = 6.0
     energy_tolerance: float = 0.1
 
@@ -127,7 +136,17 @@ class Scorer:
         parts["feedback"] = w.feedback * feedback(pool, idx) if pool.has_feedback else 0.0
         listed = (pool.listed[idx] & list_bit(self.phase_kind)) > 0 if self.phase_kind in PHASE_KINDS else False
         parts["master_list"] = w.master_list * listed if np.any(listed) else 0.0
+        self.taste = pool.taste.scores(idx) if pool.taste is not None and w.taste else None
+        parts["taste"] = w.taste * np.tanh(self.taste.mean / 2) if self.taste is not None else 0.0
         return parts
+
+    def explore_bonus(self, positions: np.ndarray) -> np.ndarray:
+        """What a track would gain if its taste score were EXPLORE_SD deviations better: big where the model is
+        unsure and rates the track well (an upper confidence bound), zero without a taste model."""
+        if self.taste is None:
+            return np.zeros(len(positions))
+        mean, sd = self.taste.mean[positions], self.taste.sd[positions]
+        return self.weights.taste * (np.tanh((mean + EXPLORE_SD * sd) / 2) - np.tanh(mean / 2))
 
     def _seed_artist_match(self) -> np.ndarray:
         seeds = self.pool.artist_ids_named(self.prefs.seed_artists)
@@ -197,11 +216,13 @@ class Scorer:
             extras.append((part["feedback"], "you liked it"))
         if part["master_list"] > 0:
             extras.append((part["master_list"], f"on the {self.phase_kind.replace('_', '-')} list"))
+        if abs(part["taste"]) >= TASTE_WORDS_AT and pool.taste is not None:
+            extras.append((abs(part["taste"]), _taste_words(pool, index, part["taste"], bool(known))))
         good_mood = self.weights.mood > 0 and part["mood"] >= 0.8 * self.weights.mood
         if good_mood and np.isfinite(pool.valence[index]):
             extras.append((part["mood"], f"{MOOD_WORDS.get(self.phase_kind, 'easy')} mood"))
         extras.sort(key=lambda pair: -pair[0])
-        reasons += [text for weight, text in extras[:2] if weight > 0]
+        reasons += [text for weight, text in extras[:2] if weight > 0 and text]
         return " · ".join(reasons)
 
 
@@ -210,6 +231,23 @@ def feedback(pool: Pool, idx: np.ndarray) -> np.ndarray:
     skip_rate = pool.skips[idx] / np.maximum(np.maximum(pool.plays[idx], pool.skips[idx]), 1)
     value = 0.8 * pool.liked[idx] - 0.6 * skip_rate - 0.4 * pool.removed[idx]
     return np.clip(value, -1.0, 1.0)
+
+
+def _taste_words(pool: Pool, index: int, part: float, known: bool) -> str:
+    """What the taste model saw in this track, in a person's words; "" when no one artist or genre stands out."""
+    strongest = pool.taste.strongest(index)
+    if strongest is not None and abs(strongest[1]) >= TASTE_WORDS_AT and (strongest[1] > 0) == (part > 0):
+        attribute, contribution = strongest
+        artist = attribute.feature.startswith("artist:")
+        if contribution > 0:
+            played = "songs you play to the end" if attribute.played else "music you keep"
+            return f"like the {attribute.name} {played}" if artist else f"like the {attribute.name} you play"
+        if attribute.skipped:
+            return f"you often skip {attribute.name}"
+        return f"you took {attribute.name} out of mixes before"
+    if part > 0 and not known:
+        return "new to you, but close to what you like"
+    return ""
 
 
 def _tempo_words(tempo: float, factor: float, target: float) -> str:

@@ -79,7 +79,8 @@ def test_taste_decides_between_tracks_that_fit_equally():
     """Two equal fits: the one whose genre the person plays to the end wins over the one they skip."""
     rows = [track(f"m{i}", artists=(f"M{i}",), genre="metal") for i in range(20)]
     rows += [track(f"p{i}", artists=(f"P{i}",), genre="pop") for i in range(20)]
-    pool = taught(Pool.from_records(rows), [(f"m{i}", "skip") for i in range(10)] + [(f"p{i}", "play") for i in range(10)])
+    signals = [(f"m{i}", "skip") for i in range(10)] + [(f"p{i}", "play") for i in range(10)]
+    pool = taught(Pool.from_records(rows), signals)
     a, b = pool.index_of("m15"), pool.index_of("p15")
     scores = generate_scores(pool, [a, b])
     assert scores[1] > scores[0]
@@ -108,7 +109,7 @@ def test_explanation_names_a_skipped_genre():
 
 
 def test_explanation_names_an_artist_played_to_the_end():
-    """"like the Muse songs you play to the end", for a Muse track never played here."""
+    """A Muse track never played here says "like the Muse songs you play to the end"."""
     rows = [track(f"muse{i}", artists=("Muse",)) for i in range(10)] + [track("other", artists=("Other",))]
     pool = taught(Pool.from_records(rows), [(f"muse{i}", "play") for i in range(8)])
     why = explain(pool, pool.index_of("muse9"), 160, 0.7, "steady", Preferences(familiarity=0.2), W)

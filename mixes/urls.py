@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mixes import views
+from mixes import taste_views, views
 
 app_name = "mixes"
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("mixes/<int:mix_id>/tracks/<int:item_id>/like/", views.track_like, name="track_like"),
     path("mixes/<int:mix_id>/tracks/<int:item_id>/bpm/", views.track_bpm, name="track_bpm"),
     path("mixes/<int:mix_id>/tracks/<int:item_id>/move/", views.track_move, name="track_move"),
+    path("taste/", taste_views.taste, name="taste"),
+    path("taste/forget/", taste_views.taste_forget, name="taste_forget"),
+    path("taste/start-over/", taste_views.taste_start_over, name="taste_start_over"),
     path("plans/", views.plan_list, name="plan_list"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan_detail"),
     path("plans/<int:plan_id>/activate/", views.plan_activate, name="plan_activate"),

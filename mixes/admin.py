@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import Count, Sum
 
-from mixes.models import Feedback, MixTrack, Phase, ScorerConfig, SessionMix, WorkoutPlan
+from mixes.models import Feedback, MixTrack, Phase, ScorerConfig, SessionMix, TasteProfile, WorkoutPlan
 
 
 class PhaseInline(admin.TabularInline):
@@ -39,8 +39,8 @@ class MixTrackInline(admin.TabularInline):
     """What the generator chose; staff look, and at most lock or like."""
 
     model = MixTrack
-    fields = ["position", "section", "track", "effective_bpm", "score", "why", "locked", "liked"]
-    readonly_fields = ["position", "section", "track", "effective_bpm", "score", "why"]
+    fields = ["position", "section", "track", "effective_bpm", "score", "why", "locked", "liked", "explore"]
+    readonly_fields = ["position", "section", "track", "effective_bpm", "score", "why", "explore"]
     extra = 0
     can_delete = False
 
@@ -92,3 +92,15 @@ class FeedbackAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["user__username", "track__title", "track__artist_names"]
     autocomplete_fields = ["user", "track", "mix"]
+
+
+@admin.register(TasteProfile)
+class TasteProfileAdmin(admin.ModelAdmin):
+    """Staff can look at what the model learned; it is rebuilt from evidence, so nothing here is edited by hand."""
+
+    list_display = ["user", "built_at", "reset_at"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "model", "built_at", "requested_at", "reset_at", "forgotten"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

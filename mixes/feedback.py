@@ -3,7 +3,7 @@
 A save remembers the URIs it wrote (`PlaylistExport.saved_uris`). A history sync reads the items of
 each playlist saved in the last 30 days — one read per playlist (pages of 50) — and every saved
 track no longer there becomes a REMOVED feedback on its mix, which the scorer counts like a removal
-in the app (`mixes.services.load_pool`). A removal is recorded once: a track that already has one
+in the app (`mixes.pools.load_pool`). A removal is recorded once: a track that already has one
 for that mix is not recorded again, however many syncs see it missing.
 
 Skips are not recorded here, nor as Feedback: they stay on `Play.skipped` and in

@@ -66,7 +66,8 @@ def reseed_global() -> dict[str, int]:
 
 def reseed_for_user(user) -> dict[str, int]:
     """The user's own list per phase kind: the scorer's best tracks for the middle of that kind's rules."""
-    from mixes.services import load_pool, preferences_for
+    from mixes.pools import load_pool
+    from mixes.services import preferences_for
 
     pool = load_pool(user)
     if not len(pool):

@@ -178,10 +178,26 @@ class ScorerConfig(models.Model):
     seed_genre = models.FloatField(default=0.5)
     feedback = models.FloatField(default=1.0)
     master_list = models.FloatField(default=0.5, help_text="Bonus for tracks on a Master List of the phase's kind.")
+    taste = models.FloatField(
+        default=1.0, help_text="The person's taste model: decides between tracks that fit about equally."
+    )
+    exploration_slots = models.PositiveSmallIntegerField(
+        default=2, help_text='Tracks per mix the taste model is unsure about ("something new"); none at familiar 100.'
+    )
     tempo_tolerance_bpm = models.FloatField(default=6.0, help_text="How fast tempo fit falls off, in BPM.")
     energy_tolerance = models.FloatField(default=0.1, help_text="How fast energy fit falls off.")
 
-    WEIGHT_FIELDS = ("tempo", "energy", "mood", "familiarity", "seed_artist", "seed_genre", "feedback", "master_list")
+    WEIGHT_FIELDS = (
+        "tempo",
+        "energy",
+        "mood",
+        "familiarity",
+        "seed_artist",
+        "seed_genre",
+        "feedback",
+        "master_list",
+        "taste",
+    )
 
     class Meta:
         constraints = [
@@ -204,7 +220,7 @@ class ScorerConfig(models.Model):
         self.is_active = True
 
     def as_dict(self) -> dict:
-        fields = (*self.WEIGHT_FIELDS, "tempo_tolerance_bpm", "energy_tolerance")
+        fields = (*self.WEIGHT_FIELDS, "exploration_slots", "tempo_tolerance_bpm", "energy_tolerance")
         return {name: getattr(self, name) for name in fields}
 
 
@@ -272,6 +288,7 @@ class MixTrack(models.Model):
     tempo = models.FloatField(null=True, blank=True, help_text="The track's tempo for this person when chosen.")
     tempo_factor = models.FloatField(default=1.0, help_text="1, 2 (double time) or 0.5 (half time).")
     why = models.CharField(max_length=300, blank=True)
+    explore = models.BooleanField(default=False, help_text='An exploration slot: "something new" to learn from.')
 
     class Meta:
         ordering = ["position"]
@@ -370,3 +387,43 @@ class PlaylistExport(BackgroundJob):
     def _own_row(self) -> models.QuerySet:
         """A run writes to the row only while it holds the lease."""
         return super()._own_row().filter(run_token=self.run_token)
+
+
+class TasteProfile(models.Model):
+    """A person's taste model (mixes.engine.taste), rebuilt from their evidence by mixes.taste; what they asked
+    it to forget; and when they last started over."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taste_profile")
+    model = models.JSONField(default=dict, blank=True, help_text="Taste.to_dict(): weights, variances, evidence.")
+    built_at = models.DateTimeField(null=True, blank=True, help_text="When the evidence the model holds was read.")
+    requested_at = models.DateTimeField(null=True, blank=True, help_text="When a rebuild was last asked for.")
+    reset_at = models.DateTimeField(null=True, blank=True, help_text="Start over: older evidence is not learned from.")
+    forgotten = models.JSONField(
+        default=list, blank=True, help_text='Dislikes to forget: [{"feature": "genre:metal", "name": ..., "at": ...}].'
+    )
+
+    def __str__(self) -> str:
+        return f"Taste of {self.user}"
+
+    @classmethod
+    def of(cls, user) -> "TasteProfile":
+        profile, _ = cls.objects.get_or_create(user=user)
+        return profile
+
+    @classmethod
+    def request(cls, user) -> bool:
+        """Ask for a rebuild; False when one is already pending, so a batch of feedback waits for a single one."""
+        now = timezone.now()
+        profile = cls.objects.filter(user=user).first()
+        if profile is None:
+            cls.objects.create(user=user, requested_at=now)
+            return True
+        cls.objects.filter(pk=profile.pk).update(requested_at=now)
+        return not profile.pending
+
+    @property
+    def pending(self) -> bool:
+        """A rebuild was asked for after the model's evidence was read, lately (a lost task is not waited for)."""
+        if self.requested_at is None or (self.built_at is not None and self.requested_at <= self.built_at):
+            return False
+        return self.requested_at > timezone.now() - BackgroundJob.STALE_AFTER

@@ -80,6 +80,7 @@ class MixPreview:
     plan: PlanSpec
     sections: list[SectionView]
     chart: Chart
+    known_count: int = 0  # tracks the person knows ("8 of 11 are songs you know")
 
     @property
     def total_s(self) -> float:
@@ -105,12 +106,14 @@ class MixPreview:
         return self.sections[index]
 
 
-def build_preview(mix: SessionMix, items: list[MixTrack]) -> MixPreview:
+def build_preview(mix: SessionMix, items: list[MixTrack], known: frozenset[int] = frozenset()) -> MixPreview:
+    """Screen 2 for these rows; `known` holds the ids of the tracks the person knows."""
     plan = mix.plan_spec()
     sections = [SectionView(i, section) for i, section in enumerate(plan.sections())]
     for item in items:
         sections[min(item.section, len(sections) - 1)].tracks.append(item)
-    return MixPreview(mix=mix, plan=plan, sections=sections, chart=build_chart(plan, items))
+    known_count = sum(item.track_id in known for item in items)
+    return MixPreview(mix=mix, plan=plan, sections=sections, chart=build_chart(plan, items), known_count=known_count)
 
 
 def build_chart(plan: PlanSpec, items: list[MixTrack], width: int = 800, panel_height: int = 130) -> Chart:

@@ -10,99 +10,22 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.db.models.functions import Abs
 from django.utils import timezone
 
 from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
 from mixes.engine.plan import TEMPO_RANGE, PlanSpec
-from mixes.engine.pool import Pool, TrackRecord
 from mixes.engine.scorer import Preferences, Weights
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
-from music.models import MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
+from mixes.pools import REJECTIONS, load_pool
+from mixes.tasks import enqueue_taste_rebuild
+from music.models import MusicPreferences, Track, TrackAffinity
 
-NO_AFFINITY = (0, 0, False, False, False, None)
 # Where a swap looks for candidates: this far from the section's targets, this many per tempo reading.
 SWAP_TEMPO_MARGIN = 10
 SWAP_ENERGY_MARGIN = 0.25
 SWAP_CANDIDATES = 1500
-# Feedback that counts against a track: taken out of a mix by hand.
-REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
-
-
-def load_pool(user=None, *, only: Q | None = None) -> Pool:
-    """Catalog tracks as candidates, with what the user's history and feedback say about them.
-
-    Every track by default (generating a mix); `only` narrows it for row actions. Six queries
-    whatever the catalog's size.
-    """
-    narrowed = only is not None
-    tracks = Track.objects.filter(only) if narrowed else Track.objects.all()
-    credits: dict[int, list[str]] = defaultdict(list)
-    artists = TrackArtist.objects.filter(track__in=tracks) if narrowed else TrackArtist.objects.all()
-    for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
-        credits[track_id].append(name)
-    lists: dict[int, set[str]] = defaultdict(set)
-    entries = MasterListEntry.objects.filter(master_list__in=MasterList.objects.visible_to(user))
-    if narrowed:
-        entries = entries.filter(track__in=tracks)
-    for track_id, kind in entries.values_list("track_id", "master_list__phase_kind"):
-        lists[track_id].add(kind)
-    affinity, removed = {}, {}
-    if user is not None:
-        affinity = {
-            track_id: (plays, skips, liked, saved or in_playlists, top_rank is not None, tempo)
-            for track_id, plays, skips, liked, saved, in_playlists, top_rank, tempo in TrackAffinity.objects.for_user(
-                user
-            ).values_list(
-                "track_id", "play_count", "skip_count", "liked", "saved", "in_playlists", "top_rank", "tempo_override"
-            )
-        }
-        removed = dict(
-            Feedback.objects.filter(user=user, kind__in=REJECTIONS)
-            .values("track_id")
-            .annotate(n=Count("id"))
-            .values_list("track_id", "n")
-        )
-    rows = tracks.values_list(
-        "pk",
-        "title",
-        "artist_names",
-        "duration_ms",
-        "explicit",
-        "genre",
-        "features__tempo",
-        "features__energy",
-        "features__valence",
-        "features__danceability",
-        "song_key",
-    )
-    records = []
-    for pk, title, artist_names, duration_ms, explicit, genre, tempo, energy, valence, danceability, song in rows:
-        plays, skips, liked, saved, top, own_tempo = affinity.get(pk, NO_AFFINITY)
-        records.append(
-            TrackRecord(
-                key=str(pk),
-                title=title,
-                artists=tuple(credits.get(pk) or [artist_names]),
-                duration_ms=duration_ms,
-                tempo=tempo if own_tempo is None else own_tempo,
-                energy=energy,
-                valence=valence,
-                danceability=danceability,
-                genre=genre,
-                explicit=explicit,
-                plays=plays,
-                skips=skips,
-                liked=liked,
-                saved=saved,
-                top=top,
-                removed=removed.get(pk, 0),
-                lists=frozenset(lists.get(pk, ())),
-                song=song,
-            )
-        )
-    return Pool.from_records(records)
 
 
 def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
@@ -231,7 +154,7 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
         _record(mix, item.track_id, Feedback.Kind.SWAPPED)
         item.track_id = int(pick.key)
         item.tempo, item.score, item.tempo_factor, item.why = pick.tempo, pick.score, pick.tempo_factor, pick.why
-        item.locked = item.liked = False
+        item.locked = item.liked = item.explore = False
         item.save()
     return MixTrack.objects.select_related("track__features").get(pk=item.pk)
 
@@ -316,7 +239,7 @@ def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixT
     for position, pick in enumerate(picks):
         row = locked_rows.get(pick.key) if pick.locked else None
         if row is None:
-            row = MixTrack(mix=mix, track_id=int(pick.key), locked=pick.locked)
+            row = MixTrack(mix=mix, track_id=int(pick.key), locked=pick.locked, explore=pick.explore)
             new.append(row)
         else:
             kept.append(row)
@@ -372,7 +295,10 @@ def _rejected_keys(mix: SessionMix) -> frozenset[str]:
 
 
 def _record(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> None:
+    """Feedback on a track of the mix; what teaches the taste model asks for a rebuild (one per batch)."""
     Feedback.objects.create(user=mix.owner, track_id=track_id, mix=mix, kind=kind, value=value)
+    if kind != Feedback.Kind.BPM_CORRECTED:
+        enqueue_taste_rebuild(mix.owner, batch=True)
 
 
 def _renumber(items: list[MixTrack]) -> None:

@@ -4,16 +4,39 @@ import logging
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from accounts.spotify import RateLimited, SpotifyError, SpotifyUnavailable
 from mixes.export import save_playlist
 from mixes.master_lists import reseed_for_user, reseed_global
-from mixes.models import PlaylistExport
+from mixes.models import PlaylistExport, TasteProfile
+from mixes.taste import rebuild_taste
 
 log = logging.getLogger(__name__)
 
 Status = PlaylistExport.Status
 MAX_RETRIES = 10
+# Screen 2 feedback comes in bursts (remove, remove, swap): the taste model is rebuilt once, this long after the first.
+FEEDBACK_BATCH_S = 60
+
+
+def enqueue_taste_rebuild(user, *, batch: bool = False) -> bool:
+    """Rebuild the person's taste model once the current transaction commits (after `FEEDBACK_BATCH_S` for a
+    batch of Screen 2 feedback); False when a rebuild is already pending, which will read this evidence too."""
+    if not TasteProfile.request(user):
+        return False
+    user_id = user.pk
+    countdown = FEEDBACK_BATCH_S if batch else 0
+    transaction.on_commit(lambda: rebuild_taste_task.apply_async((user_id,), countdown=countdown))
+    return True
+
+
+@shared_task(acks_late=True, time_limit=5 * 60)
+def rebuild_taste_task(user_id: int) -> None:
+    """Fit one person's taste model to their evidence (mixes.taste)."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is not None:
+        rebuild_taste(user)
 
 
 @shared_task(time_limit=15 * 60)

@@ -35,7 +35,7 @@ from mixes.forms import (
 from mixes.models import MixTrack, Phase, PlaylistExport, SessionMix, WorkoutPlan
 from mixes.preview import build_preview
 from music.demo import ensure_template_plans
-from music.models import MusicPreferences
+from music.models import MusicPreferences, TrackAffinity
 from music.views import sync_status_context
 
 PREVIEW = "mixes/mix_detail.html"
@@ -295,7 +295,9 @@ def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
 
 
 def _preview_context(mix: SessionMix, **extra) -> dict:
-    preview = build_preview(mix, list(mix.tracks.all()))
+    items = list(mix.tracks.all())
+    known = TrackAffinity.objects.for_user(mix.owner).known().filter(track_id__in=[item.track_id for item in items])
+    preview = build_preview(mix, items, frozenset(known.values_list("track_id", flat=True)))
     seeds_initial = {"seed_artists": ", ".join(mix.seed_artists), "seed_genres": mix.seed_genres}
     return {
         "mix": mix,

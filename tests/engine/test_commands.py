@@ -158,7 +158,7 @@ def test_bench_generator_reports_every_template_and_size(tmp_path):
 
 @pytest.mark.django_db
 def test_generate_mix_without_catalog_uses_the_database(plan_file):
-    """Without --catalog the tracks come from the database catalog (mixes.services.load_pool)."""
+    """Without --catalog the tracks come from the database catalog (mixes.pools.load_pool)."""
     from tests.factories import TrackFactory
 
     for i in range(12):

@@ -58,14 +58,14 @@ def test_command_reseeds_global_and_user_lists(user, catalog):
 
 def test_generator_favours_tracks_on_the_phase_list(user, catalog):
     """A track on the phase kind's Master List scores higher and says so."""
-    from mixes import services
+    from mixes import pools
     from mixes.engine.scorer import Preferences, Weights, explain, score
     from music.models import MasterListEntry
 
     listed, other = catalog[0], catalog[3]
     steady = MasterList.objects.create(owner=None, phase_kind="steady", name="Steady picks", rules={})
     MasterListEntry.objects.create(master_list=steady, track=listed, score=1)
-    pool = services.load_pool(user)
+    pool = pools.load_pool(user)
     a, b = pool.index_of(str(listed.pk)), pool.index_of(str(other.pk))
     result = score(pool, [a, b], 160, 0.7, "steady", Preferences(), Weights())
     assert result.parts["master_list"][0] > 0 and result.parts["master_list"][1] == 0
@@ -74,12 +74,12 @@ def test_generator_favours_tracks_on_the_phase_list(user, catalog):
 
 def test_other_users_lists_do_not_count(user, other_user, catalog):
     """Someone else's per-user list gives this user's tracks no bonus."""
-    from mixes import services
+    from mixes import pools
     from music.models import MasterListEntry
 
     theirs = MasterList.objects.create(owner=other_user, phase_kind="steady", name="Theirs", rules={})
     MasterListEntry.objects.create(master_list=theirs, track=catalog[0], score=1)
-    assert services.load_pool(user).record(0).lists == frozenset()
+    assert pools.load_pool(user).record(0).lists == frozenset()
 
 
 @pytest.mark.parametrize(

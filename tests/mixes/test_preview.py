@@ -2,7 +2,7 @@
 
 import pytest
 
-from mixes import services
+from mixes import pools
 from mixes.models import Feedback, MixTrack
 from music.models import TrackAffinity
 
@@ -55,7 +55,7 @@ def test_swap_records_feedback(user_client, user, mix):
     old_track = item.track_id
     user_client.post(url(mix, item, "swap"), headers=HTMX)
     assert Feedback.objects.filter(user=user, track_id=old_track, kind="swapped").exists()
-    pool = services.load_pool(user)
+    pool = pools.load_pool(user)
     assert pool.record(pool.index_of(str(old_track))).removed == 1
 
 
@@ -130,7 +130,7 @@ def test_bpm_fix_leaves_the_catalog_and_other_people_alone(user_client, other_us
     user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
     item.track.features.refresh_from_db()
     assert item.track.features.tempo == catalog_tempo
-    pool = services.load_pool(other_user)
+    pool = pools.load_pool(other_user)
     assert pool.record(pool.index_of(str(item.track_id))).tempo == catalog_tempo
 
 
@@ -250,7 +250,7 @@ def test_pool_carries_spotify_library_signals(user, catalog):
     TrackAffinity.objects.create(user=user, track=saved, saved=True)
     TrackAffinity.objects.create(user=user, track=listed, in_playlists=True)
     TrackAffinity.objects.create(user=user, track=top, top_rank=3)
-    pool = services.load_pool(user)
+    pool = pools.load_pool(user)
     record = {key: pool.record(pool.index_of(str(t.pk))) for key, t in (("s", saved), ("l", listed), ("t", top))}
     assert record["s"].saved and record["l"].saved and not record["s"].top
     assert record["t"].top and not record["t"].saved

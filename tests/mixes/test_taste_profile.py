@@ -192,11 +192,6 @@ def test_forget_through_htmx_redraws_the_section_without_the_dislike(user_client
     assert TasteProfile.of(user).forgotten[0]["feature"] == "genre:metal"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mixes.taste.collect_evidence dates a month of plays at its middle, clamped to now: plays from the first"
-    " half of the current month look newer than the Forget and are kept",
-)
 def test_forget_also_forgets_this_weeks_skips(user_client, user):
     """Skips from today are forgotten too: the dislike is gone from the model."""
     avoid_metal(user, days_ago=0)

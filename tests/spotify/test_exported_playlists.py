@@ -11,7 +11,7 @@ from accounts.sandbox.library import DEMO
 from accounts.spotify import SpotifyClient
 from mixes.export import marker
 from mixes.models import Feedback, MixTrack, PlaylistExport, SessionMix
-from mixes.services import load_pool
+from mixes.pools import load_pool
 from music.history import sync_history
 from music.models import SpotifySync, Track, TrackAffinity
 from tests.factories import ArtistFactory, SessionMixFactory, TrackFactory

@@ -70,7 +70,7 @@ def read_plan(path: str) -> PlanSpec:
 def load_catalog(path: str | None) -> Pool:
     if path is None:
         # The database catalog, as the web app sees it (no user: no listening history).
-        from mixes.services import load_pool
+        from mixes.pools import load_pool
 
         return load_pool(user=None)
     try:

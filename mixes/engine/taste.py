@@ -165,12 +165,14 @@ class Taste:
         """The model ready to score any tracks of this pool (its lookup tables built once)."""
         return PoolTaste(self, pool)
 
-    def learned(self, at_least: float = 0.25) -> list[Learned]:
-        """Artists and genres the model likes or avoids clearly (|weight| ≥ at_least, or avoided), strongest first."""
+    def learned(self, at_least: float = 0.25, tracks: int = 2) -> list[Learned]:
+        """Artists and genres the model likes or avoids clearly — |weight| ≥ at_least, from at least `tracks` tracks
+        (one skip is not a dislike) — and never-play artists; strongest first."""
         found = []
         for feature, attribute in self.attributes.items():
             weight = self.weight(feature)
-            if abs(weight) < at_least and not attribute.avoided:
+            clear = abs(weight) >= at_least and attribute.tracks >= tracks
+            if not clear and not attribute.avoided:
                 continue
             kind = feature.split(":", 1)[0]
             found.append(
@@ -302,7 +304,8 @@ def fit(evidence: Evidence, forgotten: Iterable[Forget] = (), prior_variance: fl
 def evidence_words(attribute: Attribute, liked: bool) -> str:
     """The evidence behind a belief, in counts: "skipped 14 of 16 metal tracks", "played 9 Muse tracks to the end"."""
     kind, _ = attribute.feature.split(":", 1)
-    what = f"{attribute.name} tracks" if kind == "genre" else f"tracks by {attribute.name}"
+    noun = "track" if attribute.tracks == 1 else "tracks"
+    what = f"{attribute.name} {noun}" if kind == "genre" else f"{noun} by {attribute.name}"
     if attribute.avoided:
         return "you asked never to play them"
     if liked:

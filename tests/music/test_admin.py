@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from mixes.models import Feedback, MixTrack, ScorerConfig, SessionMix, WorkoutPlan
+from mixes.models import Feedback, MixTrack, ScorerConfig, SessionMix, TasteProfile, WorkoutPlan
 from music.admin import AudioFeaturesForm
 from music.models import (
     Artist,
@@ -53,6 +53,7 @@ def make_objects(n: int = 1) -> dict[type, object]:
             ScorerConfig: ScorerConfig.objects.create(name=f"Config {track.pk}"),
             Feedback: Feedback.objects.create(user=user, track=track, mix=mix, kind=Feedback.Kind.LIKED),
             SpotifySync: SpotifySync.objects.create(user=user, status="done"),
+            TasteProfile: TasteProfile.objects.create(user=user),
             ProviderState: ProviderState.objects.create(name=f"provider-{track.pk}", closed_at=timezone.now()),
         }
     return made
@@ -78,6 +79,7 @@ def test_every_registered_model_is_covered(db):
         "feedback",
         "spotifysync",
         "providerstate",
+        "tasteprofile",
     }
 
 

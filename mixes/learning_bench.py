@@ -744,12 +744,14 @@ class _Bench:
                 tally.measures.append(fit_of(mix, self.ears))
                 if known is not None:
                     weights = Weights.from_dict(mix.scorer_settings)
+                    total = seconds(mix, self.ears)
                     tally.known[familiarity] += seconds(mix, self.ears, only=known)
-                    tally.total[familiarity] += seconds(mix, self.ears)
-                    tally.fill[familiarity] += could_fill(mix.plan_spec(), known, self.ears, weights)
-                    tally.fill_energy[familiarity] += could_fill(
-                        mix.plan_spec(), known, self.ears, weights, energy=True
-                    )
+                    tally.total[familiarity] += total
+                    # A mix a few seconds short of its plan: what could be filled is at most the whole mix.
+                    fill = could_fill(mix.plan_spec(), known, self.ears, weights)
+                    tally.fill[familiarity] += min(fill, total)
+                    fill = could_fill(mix.plan_spec(), known, self.ears, weights, energy=True)
+                    tally.fill_energy[familiarity] += min(fill, total)
                 if familiarity == LISTENED:
                     listened.append((j, mix))
         plays = []

@@ -14,12 +14,14 @@ set, or liked. The known share of a mix is the duration of its known tracks over
 its tracks' durations). What the known tracks could fill, for a mix: for each section of its plan, the duration
 of the distinct known songs (at least 60 s long, with a tempo and an energy) whose tempo reading (x, 2x or x/2)
 is within the scorer's tempo tolerance (Weights.tempo_tolerance_bpm, 6 BPM by default) of the section's target
-tempo range, capped at the section's duration; summed over the sections and divided by the mix's duration. The
-section's target tempo range is the range of targets metrics.measure holds its tracks to: the plan's tempo target
-averaged over a 210 s window (a typical song; the whole section if shorter), as the window slides through the
-section. A song that fits several sections is counted once, in one of them (songs fitting fewest sections are
-placed first, each in the fitting section with most room left). Figures over a round are totals over its mixes:
-Σ known seconds / Σ mix seconds, Σ fillable seconds / Σ mix seconds.
+tempo range, capped at the section's duration; summed over the sections (at most the mix's duration) and
+divided by the mix's duration. The section's target tempo range is the range of targets metrics.measure holds
+its tracks to: the plan's tempo target averaged over a 210 s window (a typical song; the whole section if
+shorter), as the window slides through the section. A song that fits several sections is counted once, in one
+of them (songs fitting fewest sections are placed first, each in the fitting section with most room left).
+The person's own tempo fixes are not applied (the benchmark makes none). Figures over a round are totals over
+its mixes: Σ known seconds / Σ mix seconds, Σ fillable seconds / Σ mix seconds. "fill+E" is the same with the
+energy also within the scorer's energy tolerance of the section's energy range: shown for reference only.
 
 Targets (issue 6): at the last round the skip rate is at most 40% of round 0's, and on never-heard tracks at most
 65% of round 0's; issue 2's fit targets (bench_generator's TARGETS) are met in every round; in every round the

@@ -201,15 +201,25 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def add_plays(plays: list[Play]) -> int:
-    """Store new plays (a play already there is left alone); return how many were new.
+@dataclass
+class NewPlays:
+    """What add_plays stored: the plays that were new, and how many of those are skips."""
+
+    count: int = 0
+    skips: int = 0
+
+
+def add_plays(plays: list[Play]) -> NewPlays:
+    """Store new plays (a play already there is left alone); count the new ones and their skips.
 
     INSERT ... ON CONFLICT DO NOTHING, many rows a statement: PostgreSQL takes each column as one
     array (unnest), SQLite takes rows of parameters. With bulk_create, most of a 30,000-play import
-    went into compiling SQL and binding parameters, row by row.
+    went into compiling SQL and binding parameters, row by row. RETURNING gives back only the rows
+    inserted, so a play uploaded again counts neither as new nor as a skip.
     """
+    new = NewPlays()
     if not plays:
-        return 0
+        return new
     connection = connections[router.db_for_write(Play)]
     quote = connection.ops.quote_name
     columns = {
@@ -223,21 +233,30 @@ def add_plays(plays: list[Play]) -> int:
     adapt = connection.ops.adapt_datetimefield_value
     rows = [(p.user_id, p.track_id, adapt(p.played_at), p.ms_played, p.skipped, p.source) for p in plays]
     insert = f"INSERT INTO {quote(Play._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-    mine = Play.objects.using(connection.alias).filter(user_id=plays[0].user_id)
-    before = mine.count()
+    returning = f" ON CONFLICT DO NOTHING RETURNING {quote('skipped')}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{kind}[]" for kind in columns.values())
-            sql = f"{insert}SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
-            for chunk in chunks(rows, 10_000):
-                cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+            statements = [
+                (
+                    f"{insert}SELECT * FROM unnest({arrays}){returning}",
+                    [list(column) for column in zip(*chunk, strict=True)],
+                )
+                for chunk in chunks(rows, 10_000)
+            ]
         else:
             row_sql = f"({', '.join(['%s'] * len(columns))})"
             per_query = (connection.features.max_query_params or 6000) // len(columns)
-            for chunk in chunks(rows, min(1000, per_query)):
-                values = ", ".join([row_sql] * len(chunk))
-                cursor.execute(f"{insert}VALUES {values} ON CONFLICT DO NOTHING", [v for row in chunk for v in row])
-    return mine.count() - before
+            statements = [
+                (f"{insert}VALUES {', '.join([row_sql] * len(chunk))}{returning}", [v for row in chunk for v in row])
+                for chunk in chunks(rows, min(1000, per_query))
+            ]
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            inserted = cursor.fetchall()
+            new.count += len(inserted)
+            new.skips += sum(1 for (skipped,) in inserted if skipped)
+    return new
 
 
 def is_skip(gap: timedelta, duration_ms: int) -> bool:
@@ -311,7 +330,7 @@ class _Run:
                     for item in items
                     if (item.get("track") or {}).get("id") in ids
                 ]
-                added = add_plays(plays)
+                added = add_plays(plays).count
                 self.report.plays_added += added
                 self.state.plays_added += added
                 self.state.recent_cursor = _cursor(page, items, self.state.recent_cursor)

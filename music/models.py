@@ -268,13 +268,20 @@ class TrackAffinityQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(user=user)
 
+    def known(self):
+        """Music the person knows: played to the end, saved, a top track, in their own playlists, or liked here
+        (the same as mixes.engine.pool.Pool.known)."""
+        return self.filter(
+            Q(play_count__gt=0) | Q(saved=True) | Q(in_playlists=True) | Q(top_rank__isnull=False) | Q(liked=True)
+        )
+
 
 class TrackAffinity(models.Model):
     """What a user's history and feedback say about one track; derived, rebuilt from plays."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affinities")
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="+")
-    play_count = models.PositiveIntegerField(default=0)
+    play_count = models.PositiveIntegerField(default=0, help_text="Plays not skipped.")
     skip_count = models.PositiveIntegerField(default=0)
     liked = models.BooleanField(default=False)
     last_played_at = models.DateTimeField(null=True, blank=True)
@@ -296,12 +303,19 @@ class TrackAffinity(models.Model):
 
     @classmethod
     def rebuild_play_counts(cls, user) -> int:
-        """Recount plays and skips per track from the user's Play rows."""
+        """Recount plays and skips per track from the user's Play rows; a skip is never also a play.
+
+        A play not decided yet (skipped None: the newest recently-played play, until the next one
+        shows how far it got) counts as a play, as most plays are; when a later sync decides it was
+        a skip, the rebuild then moves it to the skips. `last_played_at` is the latest of either.
+        """
         counts = (
             Play.objects.filter(user=user)
             .values("track")
             .annotate(
-                plays=models.Count("id"), skips=models.Count("id", filter=Q(skipped=True)), last=models.Max("played_at")
+                plays=models.Count("id", filter=Q(skipped=False) | Q(skipped__isnull=True)),
+                skips=models.Count("id", filter=Q(skipped=True)),
+                last=models.Max("played_at"),
             )
         )
         rows = [

@@ -99,7 +99,7 @@ class HistoryImportReport:
     files: list[str] = field(default_factory=list)
     plays_read: int = 0
     plays_added: int = 0
-    skips: int = 0
+    skips: int = 0  # among the plays added
     ignored: int = 0  # podcast and audiobook rows
     tracks_created: int = 0
     new_track_ids: list[int] = field(default_factory=list)
@@ -337,9 +337,9 @@ def import_streaming_history(user, uploads: Iterable[Upload]) -> HistoryImportRe
                     source=SOURCE,
                 )
             )
-            report.skips += play.skipped
         report.unmatched_songs = len(unmatched)
-        report.plays_added = add_plays(rows)
+        new = add_plays(rows)
+        report.plays_added, report.skips = new.count, new.skips
         TrackAffinity.rebuild_play_counts(user)
     return report
 

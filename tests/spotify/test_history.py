@@ -49,7 +49,7 @@ def test_first_sync_stores_plays_tracks_and_affinities(connected_user, spotify_s
     assert Play.objects.filter(user=connected_user, source="spotify").count() == RECENT_COUNT
     assert report.plays_added == RECENT_COUNT
     affinities = TrackAffinity.objects.filter(user=connected_user)
-    assert sum(affinities.values_list("play_count", flat=True)) == RECENT_COUNT
+    assert sum(plays + skips for plays, skips in affinities.values_list("play_count", "skip_count")) == RECENT_COUNT
     assert affinities.filter(saved=True).count() == SAVED_COUNT
     top_ids = {sid for ids in demo_account(spotify_sandbox).top_tracks.values() for sid in ids}
     assert set(affinities.filter(top_rank__isnull=False).values_list("track__spotify_id", flat=True)) == top_ids
@@ -123,6 +123,22 @@ def test_second_sync_adds_only_the_new_play_and_decides_the_previous_skip(connec
     assert report.plays_added == 1
     latest, before = Play.objects.filter(user=connected_user).order_by("-played_at")[:2]
     assert (latest.skipped, before.skipped) == (None, True)
+
+
+def test_an_undecided_play_counts_as_a_play_until_it_is_found_a_skip(connected_user, spotify_sandbox):
+    """The newest play counts as played; once the next play shows it was cut short, it moves to the skips."""
+    sync_history(connected_user)
+    account = demo_account(spotify_sandbox)
+    newest_id, newest_ms = account.recently_played[0]
+    affinity = TrackAffinity.objects.get(user=connected_user, track__spotify_id=newest_id)
+    other = next(song["id"] for song in spotify_sandbox.catalog if song["id"] != newest_id)
+    account.recently_played.insert(0, (other, newest_ms + 10_000))
+
+    sync_history(connected_user)
+
+    before = (affinity.play_count, affinity.skip_count)
+    affinity.refresh_from_db()
+    assert (affinity.play_count, affinity.skip_count) == (before[0] - 1, before[1] + 1)
 
 
 def test_skips_are_inferred_from_the_next_play(connected_user, spotify_sandbox):

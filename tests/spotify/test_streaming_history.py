@@ -92,7 +92,7 @@ def test_extended_history_is_matched_by_uri_and_counts_real_skips(user):
 
     assert (report.plays_added, report.skips) == (3, 2)
     affinity = TrackAffinity.objects.get(user=user, track=track)
-    assert (affinity.play_count, affinity.skip_count) == (3, 2)
+    assert (affinity.play_count, affinity.skip_count) == (1, 2)
 
 
 def test_podcast_rows_are_ignored(user):
@@ -167,6 +167,31 @@ def test_importing_the_same_file_again_adds_nothing(user, song):
 
     assert (report.plays_added, report.already_there) == (0, 1)
     assert Play.objects.filter(user=user).count() == 1
+
+
+def test_skips_are_counted_among_the_new_plays_only(user, song):
+    """Uploading an export again with one more play: the old skip is not reported again, the new one is."""
+    rows = [basic(song, "2024-01-31 18:22", 200_000), basic(song, "2024-01-31 18:30", 12_000)]
+    import_streaming_history(user, [upload("StreamingHistory0.json", rows)])
+
+    again = import_streaming_history(user, [upload("StreamingHistory0.json", rows)])
+    more = import_streaming_history(
+        user, [upload("StreamingHistory0.json", [*rows, basic(song, "2024-02-01 09:00", 5_000)])]
+    )
+
+    assert again.message().startswith("Imported 0 new plays (0 skips) from 1 file.")
+    assert (more.plays_added, more.skips) == (1, 1)
+
+
+def test_a_skip_is_never_also_a_play(user, song):
+    """Two full plays and three skips of a song: play count 2, skip count 3."""
+    ends = ["2024-01-31 18:22", "2024-01-31 18:30", "2024-01-31 18:40", "2024-01-31 18:50", "2024-01-31 19:00"]
+    rows = [basic(song, end, ms) for end, ms in zip(ends, [200_000, 200_000, 5_000, 9_000, 12_000], strict=True)]
+
+    import_streaming_history(user, [upload("StreamingHistory0.json", rows)])
+
+    affinity = TrackAffinity.objects.get(user=user, track=song)
+    assert (affinity.play_count, affinity.skip_count) == (2, 3)
 
 
 @pytest.mark.parametrize(
@@ -281,4 +306,6 @@ def test_thirty_thousand_plays_import_in_seconds(user):
     print(f"\nimported {report.plays_added:,} plays in {elapsed:.2f} s")
     assert report.plays_added == Play.objects.filter(user=user).count() == 30_000
     assert report.skips == sum(1 for row in rows if row["skipped"])
-    assert sum(TrackAffinity.objects.filter(user=user).values_list("play_count", flat=True)) == 30_000
+    counts = TrackAffinity.objects.filter(user=user).values_list("play_count", "skip_count")
+    assert sum(plays for plays, _ in counts) == 30_000 - report.skips
+    assert sum(skips for _, skips in counts) == report.skips

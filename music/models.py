@@ -6,7 +6,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
 from music.catalog_csv import ALL_FEATURE_FIELDS, EXTRA_FEATURE_FIELDS, FEATURE_FIELDS, FEATURE_RANGES
@@ -59,6 +60,14 @@ class Track(models.Model):
     genre = models.CharField(max_length=60, blank=True, db_index=True)
     song_key = models.CharField(
         max_length=600, db_index=True, help_text="Normalized title and main artist: the same song under another id."
+    )
+    # The title part of song_key (normalize.fold leaves no "|" in a title): a play finds its song by
+    # title, then by any credited artist (music.streaming_history).
+    song_title = models.GeneratedField(
+        expression=Left("song_key", StrIndex("song_key", Value("|")) - 1),
+        output_field=models.CharField(max_length=600),
+        db_persist=True,
+        db_index=True,
     )
     spotify_search_failed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a Spotify search found no match; not searched again unless asked."

@@ -10,7 +10,9 @@ Two formats, as uploaded JSON files or in a zip of them:
   with `skipped: true` or `reason_end == "fwdbtn"` counts as a skip. Podcast and audiobook rows
   (no track name) are ignored.
 
-Plays are matched to catalog tracks by Spotify URI, else by normalized title and artist (song key).
+Plays are matched to catalog tracks by Spotify URI, else by normalized title and artist (song key):
+the artist the export names may be any of the track's credited artists, and a title the catalog does
+not know is tried once more without a trailing year or remaster note ("Here I Go Again 87").
 A play of an unmatched song in the extended format creates the track from the row (Spotify id from
 the URI) — but only when its longest play lasted at least a minute, because the export does not say
 how long a track is: its duration is taken as that longest play, a lower bound, which Spotify's own
@@ -29,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,8 +43,8 @@ from django.db.models import F
 
 from music.bulk import chunks
 from music.history import add_plays, save_spotify_tracks
-from music.models import Play, Track, TrackAffinity
-from music.normalize import song_key
+from music.models import Play, Track, TrackAffinity, TrackArtist
+from music.normalize import fold, loose_title, song_key
 
 SOURCE = "export"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a history file, uploaded or inside a zip
@@ -52,6 +55,9 @@ SKIP_MS = 30_000  # a play shorter than this is a skip, in the basic format
 MIN_CREATE_MS = 60_000  # a song new to the catalog needs one play this long to be added
 MAX_MS_PLAYED = 24 * 3600 * 1000  # no play lasts longer; it also keeps the value a 32-bit integer
 EARLIEST = datetime(2006, 1, 1, tzinfo=UTC)  # Spotify did not exist before
+SONG_KEY_MAX_LENGTH = Track._meta.get_field("song_key").max_length
+# Of two catalog tracks for one song, the one with a Spotify id, else the oldest.
+PREFERRED = (F("spotify_id").asc(nulls_last=True), "pk")
 _URI = re.compile(r"spotify:track:([A-Za-z0-9]{1,32})")
 _HISTORY_FILE = re.compile(r"(^|/)(StreamingHistory(_music)?_?\d*|Streaming_History_Audio_[^/]*)\.json$")
 BASIC_FIELDS = ("endTime", "artistName", "trackName", "msPlayed")
@@ -87,11 +93,27 @@ class HistoryPlay:
     def song_key(self) -> str:
         return _song_key(self.title, self.artist)
 
+    @property
+    def song_title(self) -> str:
+        """The song key's title part (as `Track.song_title`)."""
+        return self.song_key.partition("|")[0]
+
+    @cached_property
+    def loose_key(self) -> str:
+        """The song key with the loose title (`normalize.loose_title`): the second try."""
+        return _loose_key(self.song_key)
+
 
 @lru_cache(maxsize=100_000)
 def _song_key(title: str, artist: str) -> str:
     """Song keys repeat across tens of thousands of plays: work each out once."""
-    return song_key(title, artist)[: Track._meta.get_field("song_key").max_length]
+    return song_key(title, artist)[:SONG_KEY_MAX_LENGTH]
+
+
+@lru_cache(maxsize=100_000)
+def _loose_key(key: str) -> str:
+    title, _, artist = key.partition("|")
+    return f"{loose_title(title)}|{artist}"
 
 
 @dataclass
@@ -347,21 +369,51 @@ def import_streaming_history(user, uploads: Iterable[Upload]) -> HistoryImportRe
 def _track_of(play: HistoryPlay, by_id: dict[str, int], by_key: dict[str, int]) -> int | None:
     if play.spotify_id and play.spotify_id in by_id:
         return by_id[play.spotify_id]
-    return by_key.get(play.song_key)
+    found = by_key.get(play.song_key)
+    return found if found is not None else by_key.get(play.loose_key)
 
 
 def _match(plays: list[HistoryPlay]) -> tuple[dict[str, int], dict[str, int]]:
-    """Catalog track ids by Spotify id and by song key, in a few queries for the whole upload."""
+    """Catalog track ids by Spotify id and by song key, in a few queries for the whole upload.
+
+    A play's song key is its title and the artist the export names. It is first looked up as the
+    catalog keys songs (title and first credited artist); the plays that find nothing then try
+    the same title under any credited artist, and last the loose title (`normalize.loose_title`).
+    """
     by_id: dict[str, int] = {}
     for chunk in chunks(sorted({play.spotify_id for play in plays if play.spotify_id})):
         by_id.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
+    rest = [play for play in plays if not (play.spotify_id and play.spotify_id in by_id)]
     by_key: dict[str, int] = {}
-    keys = sorted({play.song_key for play in plays if not (play.spotify_id and play.spotify_id in by_id)})
-    for chunk in chunks(keys):
-        tracks = Track.objects.filter(song_key__in=chunk).order_by(F("spotify_id").asc(nulls_last=True), "pk")
+    for chunk in chunks(sorted({play.song_key for play in rest})):
+        tracks = Track.objects.filter(song_key__in=chunk).order_by(*PREFERRED)
         for key, pk in tracks.values_list("song_key", "pk"):
             by_key.setdefault(key, pk)
+    for key, pk in _credited_keys([play for play in rest if play.song_key not in by_key]).items():
+        by_key.setdefault(key, pk)
     return by_id, by_key
+
+
+def _credited_keys(plays: list[HistoryPlay]) -> dict[str, int]:
+    """Song keys under each credited artist of the catalog tracks that these plays' titles, exact or loose, name.
+
+    A track credited to Styles Of Beyond and Fort Minor is keyed "title|styles of beyond" in the
+    catalog; here it is also "title|fort minor". Two queries a couple of thousand titles or tracks.
+    """
+    titles = sorted({title for play in plays for title in (play.song_title, play.loose_key.partition("|")[0])})
+    candidates: list[tuple[int, str, str]] = []
+    for chunk in chunks(titles):
+        tracks = Track.objects.filter(song_title__in=chunk).order_by(*PREFERRED)
+        candidates += tracks.values_list("pk", "song_title", "artist_names")
+    credited: dict[int, list[str]] = defaultdict(list)
+    for chunk in chunks([pk for pk, _, _ in candidates]):
+        for track_id, name in TrackArtist.objects.filter(track_id__in=chunk).values_list("track_id", "artist__name"):
+            credited[track_id].append(name)
+    keys: dict[str, int] = {}
+    for pk, title, artist_names in candidates:
+        for name in [*credited[pk], *artist_names.split(", ")]:
+            keys.setdefault(f"{title}|{fold(name)}"[:SONG_KEY_MAX_LENGTH], pk)
+    return keys
 
 
 def _new_tracks(unmatched: list[HistoryPlay]):

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from music import streaming_history
 from music.models import Play, Track, TrackAffinity
 from music.streaming_history import HistoryFileError, import_streaming_history
-from tests.factories import ArtistFactory, TrackFactory
+from tests.factories import ArtistFactory, TrackArtistFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,12 @@ def zipped(name: str, files: dict[str, object]) -> SimpleUploadedFile:
 
 
 def basic(track: Track, end: str, ms: int) -> dict:
-    return {"endTime": end, "artistName": track.artist_names, "trackName": track.title, "msPlayed": ms}
+    return played(track.title, track.artist_names, end, ms)
+
+
+def played(title: str, artist: str, end: str = "2024-01-31 18:22", ms: int = 200_000) -> dict:
+    """A play in the basic format (StreamingHistory*.json)."""
+    return {"endTime": end, "artistName": artist, "trackName": title, "msPlayed": ms}
 
 
 def extended(ts: str, ms: int, *, uri=None, title="Song", artist="Artist", **extra) -> dict:
@@ -77,6 +82,57 @@ def test_basic_history_is_matched_by_artist_and_title(user, song):
     assert [p.skipped for p in plays] == [False, True]
     assert plays[0].played_at == datetime(2024, 1, 31, 18, 22, tzinfo=UTC) - timedelta(milliseconds=200_000)
     assert plays[0].source == "export"
+
+
+def test_a_play_finds_its_track_by_any_credited_artist(user):
+    """A catalog track credited to Styles Of Beyond and Fort Minor is found by a play of Fort Minor's."""
+    track = TrackFactory(title="Second To None", artist=ArtistFactory(name="Styles Of Beyond"), spotify_id=None)
+    TrackArtistFactory(track=track, artist=ArtistFactory(name="Fort Minor"), position=1)
+
+    report = import_streaming_history(
+        user, [upload("StreamingHistory0.json", [played("Second To None", "Fort Minor")])]
+    )
+
+    assert (report.plays_added, report.unmatched_plays) == (1, 0)
+    assert Play.objects.get(user=user).track == track
+
+
+def test_the_main_artists_own_track_wins_over_a_credit_elsewhere(user):
+    """Of two tracks with the title, the one whose first credit is the play's artist is the match."""
+    guest = ArtistFactory(name="Guest")
+    theirs = TrackFactory(title="Same Name", artist=ArtistFactory(name="Host"), spotify_id=None)
+    TrackArtistFactory(track=theirs, artist=guest, position=1)
+    own = TrackFactory(title="Same Name", artist=guest, spotify_id=None)
+
+    import_streaming_history(user, [upload("StreamingHistory0.json", [played("Same Name", "Guest")])])
+
+    assert Play.objects.get(user=user).track == own
+
+
+@pytest.mark.parametrize(
+    "title", ["Here I Go Again 87 - 2018 Remaster", "Here I Go Again '87", "Here I Go Again Remastered 2011"]
+)
+def test_a_remaster_or_year_suffix_is_folded_when_the_title_finds_nothing(user, title):
+    """A year or remaster note the catalog's title lacks does not keep a play from its song."""
+    track = TrackFactory(title="Here I Go Again", artist=ArtistFactory(name="Whitesnake"), spotify_id=None)
+
+    import_streaming_history(user, [upload("StreamingHistory0.json", [played(title, "Whitesnake")])])
+
+    assert Play.objects.get(user=user).track == track
+
+
+def test_a_number_in_the_title_is_kept_when_the_exact_title_is_there(user):
+    """A one-digit number stays ("Song 2" is not "Song"), and "Summer Of 69" finds itself before "Summer Of"."""
+    blur, adams = ArtistFactory(name="Blur"), ArtistFactory(name="Bryan Adams")
+    TrackFactory(title="Song", artist=blur, spotify_id=None)
+    TrackFactory(title="Summer Of", artist=adams, spotify_id=None)
+    summer = TrackFactory(title="Summer Of 69", artist=adams, spotify_id=None)
+    plays = [played("Song 2", "Blur"), played("Summer Of 69", "Bryan Adams")]
+
+    report = import_streaming_history(user, [upload("StreamingHistory0.json", plays)])
+
+    assert report.unmatched_plays == 1
+    assert Play.objects.get(user=user).track == summer
 
 
 def test_extended_history_is_matched_by_uri_and_counts_real_skips(user):
@@ -131,7 +187,7 @@ def test_extended_history_adds_unknown_songs_played_long_enough(user):
 
 def test_basic_history_leaves_unknown_songs_out_and_says_so(user, song):
     """The basic format has no Spotify id: unmatched plays are counted and reported, no track is made."""
-    stranger = {"endTime": "2024-01-31 19:00", "artistName": "Nobody", "trackName": "Unknown", "msPlayed": 200_000}
+    stranger = played("Unknown", "Nobody")
 
     report = import_streaming_history(user, [upload("StreamingHistory0.json", [stranger, stranger])])
 

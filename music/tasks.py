@@ -19,6 +19,7 @@ from django.db import transaction
 from accounts.spotify import RateLimited, ReconnectSpotify, SpotifyError, SpotifyUnavailable, is_connected
 from music.features import fill_features
 from music.history import history_track_ids, sync_history
+from music.hooks import history_changed
 from music.models import Source, SpotifySync
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def sync_history_task(self, user_id: int) -> None:
         return
     track_ids = history_track_ids(user)
     transaction.on_commit(lambda: fill_features_task.delay(track_ids, user_id))
+    # After the features are asked for: the taste model learns from them too.
+    history_changed.send(sender=sync_history_task, user=user)
 
 
 def _retry(task, user, countdown: int, message: str) -> None:

@@ -18,6 +18,7 @@ from accounts.spotify import is_connected, needs_reconnect
 from music.features import tracks_without_tempo
 from music.forms import StreamingHistoryForm, SyncSettingsForm
 from music.history import history_track_ids, library_counts
+from music.hooks import history_changed
 from music.models import Artist, SpotifySync, Track
 from music.streaming_history import HistoryFileError, import_streaming_history
 from music.tasks import enqueue_sync, fill_features_task
@@ -138,6 +139,8 @@ def upload_history(request: HttpRequest) -> HttpResponse:
             if report.new_track_ids:
                 new_ids, user_id = report.new_track_ids, request.user.pk
                 transaction.on_commit(lambda: fill_features_task.delay(new_ids, user_id))
+            if report.plays_added:
+                history_changed.send(sender=upload_history, user=request.user)
             messages.success(request, report.message())
             return redirect("music:library")
     return render(request, LIBRARY, _library_context(request, upload_form=form), status=422)

@@ -66,4 +66,9 @@ def _record(row: TrackRow) -> TrackRecord:
         danceability=row.features["danceability"],
         genre=row.genre,
         explicit=row.explicit,
+        release_year=row.release_year,
+        acousticness=row.features.get("acousticness"),
+        instrumentalness=row.features.get("instrumentalness"),
+        speechiness=row.features.get("speechiness"),
+        loudness=row.features.get("loudness"),
     )

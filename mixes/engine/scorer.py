@@ -228,7 +228,7 @@ class Scorer:
 
 def feedback(pool: Pool, idx: np.ndarray) -> np.ndarray:
     """+ for a liked track, − for one the person skips (as a share of plays) or took out of mixes."""
-    skip_rate = pool.skips[idx] / np.maximum(np.maximum(pool.plays[idx], pool.skips[idx]), 1)
+    skip_rate = pool.skips[idx] / np.maximum(pool.plays[idx] + pool.skips[idx], 1)  # plays are full plays only
     value = 0.8 * pool.liked[idx] - 0.6 * skip_rate - 0.4 * pool.removed[idx]
     return np.clip(value, -1.0, 1.0)
 

@@ -1,8 +1,11 @@
 """Every signal reaches the taste model (mixes.taste), and the model is rebuilt when evidence arrives."""
 
+import json
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from mixes.engine.taste import STRENGTHS
@@ -153,3 +156,33 @@ def test_every_kind_of_evidence_has_a_strength():
     from mixes.taste import FEEDBACK_KINDS
 
     assert set(FEEDBACK_KINDS.values()) | {"play", "skip", "saved", "top", "playlist"} <= set(STRENGTHS)
+
+
+def test_an_account_data_upload_rebuilds_the_model(user, user_client, django_capture_on_commit_callbacks):
+    """Uploading an extended export with skips teaches the model at once (tasks run eagerly here)."""
+    track = TrackFactory(spotify_id="upload0000000000000001")
+    rows = [
+        {
+            "ts": f"2026-11-{day:02d}T10:00:00Z",
+            "ms_played": 5000,
+            "master_metadata_track_name": track.title,
+            "master_metadata_album_artist_name": track.artist_names,
+            "spotify_track_uri": f"spotify:track:{track.spotify_id}",
+            "skipped": True,
+        }
+        for day in range(1, 6)
+    ]
+    upload = SimpleUploadedFile("Streaming_History_Audio_2026.json", json.dumps(rows).encode())
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(reverse("music:upload_history"), {"files": upload})
+    assert TasteProfile.of(user).built_at is not None
+    assert taste_for(user).weight(f"artist:{track.artist_names.lower()}") < 0
+
+
+def test_a_spotify_sync_rebuilds_the_model(connected_user, spotify_sandbox, django_capture_on_commit_callbacks):
+    """A finished history sync (the Celery task) asks for a rebuild: the model holds the new evidence."""
+    from music.tasks import sync_history_task
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sync_history_task.delay(connected_user.pk)
+    assert taste_for(connected_user).signals > 0

@@ -23,10 +23,11 @@ The person's own tempo fixes are not applied (the benchmark makes none). Figures
 its mixes: Σ known seconds / Σ mix seconds, Σ fillable seconds / Σ mix seconds. "fill+E" is the same with the
 energy also within the scorer's energy tolerance of the section's energy range: shown for reference only.
 
-Targets (issue 6): at the last round the skip rate is at most 40% of round 0's, and on never-heard tracks at most
-65% of round 0's; issue 2's fit targets (bench_generator's TARGETS) are met in every round; in every round the
-known share at familiarity 100 is at least 90% of what the known tracks could fill, and at 0 it is 0; with
---baseline-ms, the median generation time is within 120% of that baseline's.
+Targets (issue 6): at the last round the skip rate is at most 40% of the cold start's, and on never-heard tracks
+at most 65% of the cold start's (the cold start, not round 0, because round 0 follows the initial history upload:
+see learning_bench.check; both ratios are printed); issue 2's fit targets (bench_generator's TARGETS) are met in
+every round; in every round the known share at familiarity 100 is at least 90% of what the known tracks could
+fill, and at 0 it is 0; with --baseline-ms, the median generation time is within 120% of that baseline's.
 """
 
 from __future__ import annotations
@@ -106,24 +107,30 @@ def as_text(report: BenchReport, checks: list[Check]) -> str:
         f"{'round':>5} {'skip':>6} {'new':>6} {'(n)':>5}   {'control':>7} {'new':>6}   "
         f"{'known@0':>7} {'@50':>6} {'@100':>6} {'fill':>6} {'fill+E':>6}   {'gen ms':>6}",
     ]
-    for number, (ours, control) in enumerate(zip(report.learning, report.control, strict=True)):
+    rows = [
+        ("cold", report.cold, None),
+        *zip(range(len(report.learning)), report.learning, report.control, strict=True),
+    ]
+    for number, ours, control in rows:
         known = [_share(ours.known.get(f)) for f in (0, 50, 100)]
+        versus = f"{control.skip:>7.1%} {control.new_skip:>6.1%}" if control else f"{'':>7} {'':>6}"
         lines.append(
-            f"{number:>5} {ours.skip:>6.1%} {ours.new_skip:>6.1%} {ours.new_tracks:>5}   {control.skip:>7.1%} "
-            f"{control.new_skip:>6.1%}   {known[0]:>7} {known[1]:>6} {known[2]:>6} {_share(ours.fill.get(100)):>6} "
+            f"{number:>5} {ours.skip:>6.1%} {ours.new_skip:>6.1%} {ours.new_tracks:>5}   {versus}   "
+            f"{known[0]:>7} {known[1]:>6} {known[2]:>6} {_share(ours.fill.get(100)):>6} "
             f"{_share(ours.fill_energy.get(100)):>6}   {ours.generation_median_ms:>6.0f}"
         )
     lines += [
+        "  cold: round 0's mixes for the same listeners before any evidence (no history): the skip targets' yardstick;",
         "  skip/new: the learning arm, on every track played / on tracks never heard before (n of them);",
         "  control: the same listeners and seeds, no feedback; known@F: known share of the mixes at familiarity F;",
         "  fill: what known tracks could fill at 100 (the target's yardstick); fill+E: the same, energy within the",
         "  scorer's energy tolerance too (for reference); gen ms: median Screen 1 POST of the round.",
         "",
-        "Plan fit of every mix of the round (learning arm), as bench_generator measures it:",
+        "Plan fit of every mix of the round (cold start, learning arm), as bench_generator measures it:",
         f"{'round':>5} {'mixes':>5} {'|Σ−D| med':>9} {'max':>6} {'boundary':>8} {'tempo':>6} {'≤8 BPM':>6} "
         f"{'energy':>6} {'dups':>4} {'spacing':>7}",
     ]
-    for number, ours in enumerate(report.learning):
+    for number, ours in [("cold", report.cold), *enumerate(report.learning)]:
         fit = ours.fit
         boundary = f"{fit['boundary_median_s']:>8.1f}" if fit["boundary_median_s"] is not None else f"{'—':>8}"
         lines.append(
@@ -133,7 +140,7 @@ def as_text(report: BenchReport, checks: list[Check]) -> str:
         )
     lines += [
         "",
-        f"Median generation (Screen 1 POST), every mix of both arms: {report.generation_median_ms:.0f} ms.",
+        f"Median generation (Screen 1 POST) over every mix of the run: {report.generation_median_ms:.0f} ms.",
         "",
         "Targets:",
         *[f"  {'PASS' if c.ok else 'FAIL'}  {c.name}: {c.detail}" for c in checks],

@@ -56,8 +56,9 @@ CATCH_UP_S = 90
 NOTE_S = 30
 SAMPLES = 8  # as PlanSpec.mean_target
 # "Familiar or new": a closing track from the preferred side (known or new) may end its section this far from the
-# boundary; further than that, the boundary wins.
-FAMILIAR_CLOSING_S = 5.0
+# boundary (seconds at familiarity ≤ 0.5, rising to the second figure at 1: "only songs I know" is asked for
+# plainly, and a later section makes up the difference); further than that, the boundary wins.
+FAMILIAR_CLOSING_S = (5.0, 20.0)
 # A mix's exploration slots are spread over it, one per this share of its estimated tracks at most.
 TYPICAL_TRACK_S = 210.0
 # A swap prefers a track within about this many seconds of the one it replaces, worth this much score.
@@ -480,7 +481,7 @@ class _SectionFill:
         preferred = self._familiar(allowed)
         if preferred is not None:
             position, error = self._choose_among(preferred, remaining, closing, familiar=True)
-            if position is not None and (not closing or error <= FAMILIAR_CLOSING_S):
+            if position is not None and (not closing or error <= self._closing_allowance()):
                 return position
         return self._choose_among(allowed, remaining, closing)[0]
 
@@ -510,6 +511,11 @@ class _SectionFill:
         # Stopping short beats a track that would end the section further from its boundary, unless the section
         # would have no music at all (a plan shorter than any song).
         return (position if error < remaining or self.slot == 0 else None), error
+
+    def _closing_allowance(self) -> float:
+        """How far from the boundary a closing track of the side "familiar or new" asks for may end."""
+        low, high = FAMILIAR_CLOSING_S
+        return low + (high - low) * max(0.0, 2 * self.gen.prefs.familiarity - 1)
 
     def _familiar(self, allowed: np.ndarray, ahead: int = 0, end: float | None = None) -> np.ndarray | None:
         """The candidates "familiar or new" asks for in this slot, or None when it asks for nothing here.

@@ -1,11 +1,14 @@
-"""The measures PRODUCT.md holds the generator to, and the greedy baseline it is compared with.
+"""The measures PRODUCT.md holds the generator to, their targets, and the greedy baseline it is compared with.
 
 measure() reads a mix the way a person would hear it: targets are the plan's own mean_target over each track's
-span in the mix, whatever the generator thought it was aiming at.
+span in the mix, whatever the generator thought it was aiming at. summarize() pools the measures of several mixes
+into the figures FIT_TARGETS bounds; missed_fit_targets() names the targets a summary misses. bench_generator and
+bench_learning (mixes.learning_bench) both judge mixes by these.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import numpy as np
@@ -15,6 +18,15 @@ from mixes.engine.plan import PlanSpec
 from mixes.engine.pool import Pool
 
 WITHIN_BPM = 8.0
+# PRODUCT.md's measures and the targets each template's mix must meet (bounds on summarize()'s figures).
+FIT_TARGETS = {
+    "duration_median_s": 5.0,
+    "duration_max_s": 30.0,
+    "boundary_median_s": 5.0,
+    "tempo_median_bpm": 2.5,
+    "within_8_bpm_min": 0.90,
+    "energy_median": 0.06,
+}
 # The greedy baseline's window around a section's mean target.
 BASELINE_WINDOW = (8.0, 0.1)
 
@@ -62,6 +74,48 @@ def measure(result: MixResult, pool: Pool) -> dict:
         "artist_spacing_violations": spacing_violations(pool, indexes),
         "generation_ms": result.generation_ms,
     }
+
+
+def summarize(measures: list[dict]) -> dict:
+    """The measures of several mixes as one: medians over the mixes or their pooled tracks, the worst duration
+    error, and the totals of duplicates and spacing violations."""
+
+    def pooled(name):
+        return [value for m in measures for value in m[name]]
+
+    def median(values) -> float:
+        return statistics.median(values) if values else 0.0
+
+    durations = [m["duration_error_s"] for m in measures]
+    tempo = pooled("tempo_errors_bpm")
+    return {
+        "tracks": statistics.median(m["tracks"] for m in measures),
+        "duration_median_s": statistics.median(durations),
+        "duration_max_s": max(durations),
+        # None for a plan of one section: it has no inner boundary to measure.
+        "boundary_median_s": median(pooled("boundary_distances_s")) if pooled("boundary_distances_s") else None,
+        "tempo_median_bpm": median(tempo),
+        "within_8_bpm": sum(e <= WITHIN_BPM for e in tempo) / len(tempo) if tempo else 1.0,
+        "energy_median": median(pooled("energy_errors")),
+        "duplicates": sum(m["duplicates"] for m in measures),
+        "spacing_violations": sum(m["artist_spacing_violations"] for m in measures),
+    }
+
+
+def missed_fit_targets(summary: dict) -> list[str]:
+    """The names of the FIT_TARGETS (and of the no-duplicates and artist-spacing rules) a summary misses."""
+    t = FIT_TARGETS
+    checks = {
+        "median duration error": summary["duration_median_s"] <= t["duration_median_s"],
+        "max duration error": summary["duration_max_s"] <= t["duration_max_s"],
+        "median boundary distance": (summary["boundary_median_s"] or 0) <= t["boundary_median_s"],
+        "median tempo error": summary["tempo_median_bpm"] <= t["tempo_median_bpm"],
+        "share within 8 BPM": summary["within_8_bpm"] >= t["within_8_bpm_min"],
+        "median energy error": summary["energy_median"] <= t["energy_median"],
+        "duplicates": summary["duplicates"] == 0,
+        "artist spacing": summary["spacing_violations"] == 0,
+    }
+    return [name for name, ok in checks.items() if not ok]
 
 
 def duplicates(pool: Pool, indexes: list[int]) -> int:

@@ -18,22 +18,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mixes.engine.catalog_csv import CatalogError
 from mixes.engine.generator import generate
-from mixes.engine.metrics import greedy_baseline, measure
+from mixes.engine.metrics import FIT_TARGETS, greedy_baseline, measure, missed_fit_targets, summarize
 from mixes.engine.plan import TEMPLATES, template
 from mixes.engine.pool import Pool
 
 DEFAULT_CATALOG = Path("tidytuesday-2020-01-21-spotify-songs") / "spotify_songs.csv"
 SPEED_TEMPLATE = "spin"
-
-# PRODUCT.md's measures and the targets each template's mix must meet.
-TARGETS = {
-    "duration_median_s": 5.0,
-    "duration_max_s": 30.0,
-    "boundary_median_s": 5.0,
-    "tempo_median_bpm": 2.5,
-    "within_8_bpm_min": 0.90,
-    "energy_median": 0.06,
-}
 SPEED_TARGETS_MS = {100_000: 100.0, 1_000_000: 1000.0}
 
 
@@ -87,32 +77,8 @@ def quality(pool: Pool, key: str, seeds) -> dict:
     rows = {}
     for name, build in (("ours", generate), ("greedy", greedy_baseline)):
         mixes = [measure(build(pool, plan, seed=seed), pool) for seed in seeds]
-        rows[name] = _summary(mixes)
+        rows[name] = summarize(mixes)
     return rows
-
-
-def _summary(mixes: list[dict]) -> dict:
-    def pooled(name):
-        return [value for m in mixes for value in m[name]]
-
-    durations = [m["duration_error_s"] for m in mixes]
-    tempo = pooled("tempo_errors_bpm")
-    return {
-        "tracks": statistics.median(m["tracks"] for m in mixes),
-        "duration_median_s": statistics.median(durations),
-        "duration_max_s": max(durations),
-        # None for a plan of one section: it has no inner boundary to measure.
-        "boundary_median_s": _median(pooled("boundary_distances_s")) if pooled("boundary_distances_s") else None,
-        "tempo_median_bpm": _median(tempo),
-        "within_8_bpm": sum(e <= 8 for e in tempo) / len(tempo) if tempo else 1.0,
-        "energy_median": _median(pooled("energy_errors")),
-        "duplicates": sum(m["duplicates"] for m in mixes),
-        "spacing_violations": sum(m["artist_spacing_violations"] for m in mixes),
-    }
-
-
-def _median(values) -> float:
-    return statistics.median(values) if values else 0.0
 
 
 def speed(pool: Pool, size: int, runs: int) -> dict:
@@ -138,18 +104,7 @@ def speed(pool: Pool, size: int, runs: int) -> dict:
 def missed_targets(report: dict) -> list[str]:
     missed = []
     for key, rows in report["quality"].items():
-        ours = rows["ours"]
-        checks = [
-            ("median duration error", ours["duration_median_s"] <= TARGETS["duration_median_s"]),
-            ("max duration error", ours["duration_max_s"] <= TARGETS["duration_max_s"]),
-            ("median boundary distance", (ours["boundary_median_s"] or 0) <= TARGETS["boundary_median_s"]),
-            ("median tempo error", ours["tempo_median_bpm"] <= TARGETS["tempo_median_bpm"]),
-            ("share within 8 BPM", ours["within_8_bpm"] >= TARGETS["within_8_bpm_min"]),
-            ("median energy error", ours["energy_median"] <= TARGETS["energy_median"]),
-            ("duplicates", ours["duplicates"] == 0),
-            ("artist spacing", ours["spacing_violations"] == 0),
-        ]
-        missed += [f"{key}: {name}" for name, ok in checks if not ok]
+        missed += [f"{key}: {name}" for name in missed_fit_targets(rows["ours"])]
     for row in report["speed"]:
         limit = SPEED_TARGETS_MS.get(row["size"])
         if limit is not None and row["ours_ms"] > limit:
@@ -192,7 +147,7 @@ def as_text(report: dict) -> str:
             f"{'≤ ' + format(limit, '.0f') if limit else '—':>8}"
         )
     lines.append("")
-    t = TARGETS
+    t = FIT_TARGETS
     lines.append(
         f"Targets: |Σ−D| median ≤ {t['duration_median_s']:.0f} s and max ≤ {t['duration_max_s']:.0f} s; boundary ≤ "
         f"{t['boundary_median_s']:.0f} s; tempo ≤ {t['tempo_median_bpm']} BPM with ≥ {t['within_8_bpm_min']:.0%} "

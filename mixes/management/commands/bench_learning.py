@@ -4,7 +4,7 @@
                                     [--catalog PATH] [--history-plays 200] [--seed 0] [--baseline-ms MS]
                                     [--check] [--json]
 
-The listeners, what they do and what is measured are described in mixes/learning_bench.py. Everything runs in a
+The listeners, what they do and what is measured are described in mixes/learning_bench/__init__.py. It all runs in a
 transaction that is rolled back; an empty catalog is filled from the dataset (or `--tracks N` of its tracks, the
 same ones every time) inside it. Progress goes to stderr, the figures to stdout. Every target is printed PASS or
 FAIL; with --check a miss makes the command fail (exit status 1), without it the command only reports.
@@ -25,7 +25,7 @@ energy also within the scorer's energy tolerance of the section's energy range: 
 
 Targets (issue 6): at the last round the skip rate is at most 40% of the cold start's, and on never-heard tracks
 at most 65% of the cold start's (the cold start, not round 0, because round 0 follows the initial history upload:
-see learning_bench.check; both ratios are printed); issue 2's fit targets (bench_generator's TARGETS) are met in
+see learning_bench.check; both ratios are printed); issue 2's fit targets (metrics.FIT_TARGETS) are met in
 every round; in every round the known share at familiarity 100 is at least 90% of what the known tracks could
 fill, and at 0 it is 0; with --baseline-ms, the median generation time is within 120% of that baseline's.
 """

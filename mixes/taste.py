@@ -14,8 +14,8 @@ Where each signal comes from (the strengths are mixes.engine.taste.STRENGTHS):
   Session Mix saved (recorded as removals by mixes.feedback).
 - never-play artists: `MusicPreferences.excluded_artists`.
 
-"Start over" leaves out everything older than the reset, and the library (which has no time) until it changes:
-what the person plays, skips and does in mixes after it teaches the model again.
+"Start over" leaves out everything older than the reset, and the library flags, which carry no time, from then
+on: what the person plays, skips and does in mixes after it teaches the model again.
 """
 
 from __future__ import annotations

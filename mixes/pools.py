@@ -6,23 +6,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 from django.db.models import Count, Q
 
-from mixes.engine.pool import Pool, TrackRecord
+from mixes.engine.pool import TASTE_ARRAYS, Pool, TrackRecord
 from mixes.engine.taste import Taste
 from mixes.models import Feedback, TasteProfile
 from music.models import MasterList, MasterListEntry, Track, TrackAffinity, TrackArtist
 
 NO_AFFINITY = (0, 0, False, False, False, None)
+# The Pool arrays only the taste model reads, and their columns.
+TASTE_FIELDS = TASTE_ARRAYS
+TASTE_COLUMNS = ("release_year", *(f"features__{name}" for name in TASTE_FIELDS[1:]))
 # Feedback that counts against a track: taken out of a mix by hand.
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 
 
-def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True) -> Pool:
+def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True, taste_features: bool = False) -> Pool:
     """Catalog tracks as candidates, with what the user's history and feedback say about them, and their taste model.
 
-    Every track by default (generating a mix); `only` narrows it for row actions. Seven queries
-    whatever the catalog's size.
+    Every track by default (generating a mix); `only` narrows it for row actions. Eight queries at most,
+    whatever the catalog's size. The features only the taste model reads are loaded when there is a model to
+    apply (or `taste_features`: the evidence the model is fitted to).
     """
     narrowed = only is not None
     tracks = Track.objects.filter(only) if narrowed else Track.objects.all()
@@ -52,7 +57,7 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True) -> P
             .annotate(n=Count("id"))
             .values_list("track_id", "n")
         )
-    rows = tracks.values_list(
+    rows = tracks.order_by("pk").values_list(  # the catalog's own ordering (by name) costs a sort for nothing
         "pk",
         "title",
         "artist_names",
@@ -64,13 +69,9 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True) -> P
         "features__valence",
         "features__danceability",
         "song_key",
-        "release_year",
-        "features__acousticness",
-        "features__instrumentalness",
-        "features__speechiness",
-        "features__loudness",
+        *TASTE_COLUMNS,
     )
-    records = []
+    records, extras = [], []
     for (
         pk,
         title,
@@ -83,11 +84,7 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True) -> P
         valence,
         danceability,
         song,
-        year,
-        acousticness,
-        instrumentalness,
-        speechiness,
-        loudness,
+        *extra,
     ) in rows:
         plays, skips, liked, saved, top, own_tempo = affinity.get(pk, NO_AFFINITY)
         records.append(
@@ -110,16 +107,17 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True) -> P
                 removed=removed.get(pk, 0),
                 lists=frozenset(lists.get(pk, ())),
                 song=song,
-                release_year=year,
-                acousticness=acousticness,
-                instrumentalness=instrumentalness,
-                speechiness=speechiness,
-                loudness=loudness,
             )
         )
-    pool = Pool.from_records(records)
+        extras.append(extra)
+    pool = Pool.from_records(records, taste_features=False)
+    model = None
     if user is not None and with_taste:
         model = TasteProfile.objects.filter(user=user).values_list("model", flat=True).first()
-        if model:
-            pool.taste = Taste.from_dict(model).bind(pool)
+    if model or taste_features:
+        # Straight into arrays (None reads as nan): nothing but the taste model reads them.
+        values = np.array(extras, dtype=np.float64).reshape(-1, len(TASTE_FIELDS))
+        pool.add_features(**{name: values[:, i] for i, name in enumerate(TASTE_FIELDS)})
+    if model:
+        pool.taste = Taste.from_dict(model).bind(pool)
     return pool

@@ -21,6 +21,8 @@ from music.normalize import fold, song_key
 if TYPE_CHECKING:
     from mixes.engine.taste import PoolTaste
 
+# What the taste model reads besides the scorer's arrays (Pool.add_features may set them after building).
+TASTE_ARRAYS = ("release_year", "acousticness", "instrumentalness", "speechiness", "loudness")
 # Familiarity saturates at this many plays at the least, so one play in a quiet history is not "well known".
 MIN_PLAYS_SCALE = 20
 
@@ -155,11 +157,22 @@ class Pool:
         self.tempo_order = usable[np.argsort(tempo[usable], kind="stable")]
         self.tempo_sorted = tempo[self.tempo_order]
 
+    def add_features(self, **arrays: np.ndarray) -> None:
+        """Set arrays the taste model reads (release_year, acousticness, ...), one value per track, after building."""
+        for name, values in arrays.items():
+            if name not in TASTE_ARRAYS or len(values) != len(self):
+                raise ValueError(f"{name}: not a taste feature, or not one value per track.")
+            setattr(self, name, np.asarray(values, dtype=np.float64))
+
     # Building ----------------------------------------------------------------------------------------------------
 
     @classmethod
-    def from_records(cls, records: Iterable[TrackRecord], skipped_rows: int = 0) -> Pool:
-        """A pool of the given tracks; a key seen twice keeps its first record."""
+    def from_records(cls, records: Iterable[TrackRecord], skipped_rows: int = 0, taste_features: bool = True) -> Pool:
+        """A pool of the given tracks; a key seen twice keeps its first record.
+
+        taste_features=False leaves out the records' release year, acousticness, ... (all unknown), for a caller
+        that sets them with add_features or has no taste model to apply.
+        """
         unique: dict[str, TrackRecord] = {}
         for record in records:
             unique.setdefault(str(record.key), record)
@@ -200,6 +213,7 @@ class Pool:
                 genre_index[folded_genre] = len(genre_names)
                 genre_names.append(row.genre.strip())
             genres.append(genre_index[folded_genre])
+        taste = {name: _floats(getattr(row, name) for row in rows) for name in TASTE_ARRAYS} if taste_features else {}
         return cls(
             keys=[str(row.key) for row in rows],
             titles=[row.title for row in rows],
@@ -223,12 +237,8 @@ class Pool:
             top=np.array([bool(row.top) for row in rows], dtype=bool),
             listed=np.array([list_bits(row.lists) for row in rows], dtype=np.int64),
             skipped_rows=skipped_rows,
-            release_year=_floats(row.release_year for row in rows),
-            acousticness=_floats(row.acousticness for row in rows),
-            instrumentalness=_floats(row.instrumentalness for row in rows),
-            speechiness=_floats(row.speechiness for row in rows),
-            loudness=_floats(row.loudness for row in rows),
             artist_folded=list(artist_index),
+            **taste,
         )
 
     @classmethod

@@ -242,7 +242,9 @@ def _taste_words(pool: Pool, index: int, part: float, known: bool) -> str:
         if contribution > 0:
             played = "songs you play to the end" if attribute.played else "music you keep"
             return f"like the {attribute.name} {played}" if artist else f"like the {attribute.name} you play"
-        if attribute.skipped:
+        if not attribute.mostly_against:
+            return ""  # less liked than usual, but not disliked: nothing a person would recognise
+        if attribute.skipped >= attribute.removed:
             return f"you often skip {attribute.name}"
         return f"you took {attribute.name} out of mixes before"
     if part > 0 and not known:

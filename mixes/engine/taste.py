@@ -115,6 +115,16 @@ class Attribute:
     liked: int = 0  # tracks saved, top, liked or locked
     avoided: bool = False  # a never-play artist
 
+    @property
+    def mostly_against(self) -> bool:
+        """At least half its tracks were skipped or taken out: a dislike a person would recognise."""
+        return self.skipped + self.removed >= self.tracks / 2
+
+    @property
+    def mostly_for(self) -> bool:
+        """At least half its tracks were played to the end, saved, top or liked."""
+        return self.played + self.liked >= self.tracks / 2
+
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v or k in ("feature", "name")}
 
@@ -167,11 +177,12 @@ class Taste:
 
     def learned(self, at_least: float = 0.25, tracks: int = 2) -> list[Learned]:
         """Artists and genres the model likes or avoids clearly — |weight| ≥ at_least, from at least `tracks` tracks
-        (one skip is not a dislike) — and never-play artists; strongest first."""
+        (one skip is not a dislike), mostly for or against — and never-play artists; strongest first."""
         found = []
         for feature, attribute in self.attributes.items():
             weight = self.weight(feature)
-            clear = abs(weight) >= at_least and attribute.tracks >= tracks
+            agrees = attribute.mostly_for if weight > 0 else attribute.mostly_against
+            clear = abs(weight) >= at_least and attribute.tracks >= tracks and agrees
             if not clear and not attribute.avoided:
                 continue
             kind = feature.split(":", 1)[0]

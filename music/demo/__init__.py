@@ -20,6 +20,7 @@ from django.utils import timezone
 from mixes.engine.plan import TEMPLATES, template
 from mixes.models import ScorerConfig, WorkoutPlan
 from music.catalog_csv import DEMO
+from music.hooks import history_changed
 from music.importers import ImportReport, import_csv
 from music.models import MusicPreferences, Play, Source, Track, TrackAffinity
 
@@ -65,6 +66,7 @@ def load_demo() -> DemoSummary:
     MusicPreferences.objects.get_or_create(user=user, defaults={"seed_genres": SEED_GENRES, "familiarity": 0.6})
     plans = ensure_template_plans(user)
     active = WorkoutPlan.objects.for_user(user).get(is_active=True)
+    history_changed.send(sender=load_demo, user=user)  # the demo user's taste model is learned from it
     return DemoSummary(catalog, user_created, plays, len(plans), active.name, ScorerConfig.active().name)
 
 

@@ -58,7 +58,7 @@ SAMPLES = 8  # as PlanSpec.mean_target
 # "Familiar or new": a closing track from the preferred side (known or new) may end its section this far from the
 # boundary (seconds at familiarity ≤ 0.5, rising to the second figure at 1: "only songs I know" is asked for
 # plainly, and a later section makes up the difference); further than that, the boundary wins.
-FAMILIAR_CLOSING_S = (5.0, 20.0)
+FAMILIAR_CLOSING_S = (5.0, 30.0)
 # A mix's exploration slots are spread over it, one per this share of its estimated tracks at most.
 TYPICAL_TRACK_S = 210.0
 # A swap prefers a track within about this many seconds of the one it replaces, worth this much score.

@@ -57,6 +57,10 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True, tast
             .annotate(n=Count("id"))
             .values_list("track_id", "n")
         )
+    model = None
+    if user is not None and with_taste:
+        model = TasteProfile.objects.filter(user=user).values_list("model", flat=True).first()
+    extra_columns = TASTE_COLUMNS if model or taste_features else ()
     rows = tracks.order_by("pk").values_list(  # the catalog's own ordering (by name) costs a sort for nothing
         "pk",
         "title",
@@ -69,7 +73,7 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True, tast
         "features__valence",
         "features__danceability",
         "song_key",
-        *TASTE_COLUMNS,
+        *extra_columns,
     )
     records, extras = [], []
     for (
@@ -111,10 +115,7 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True, tast
         )
         extras.append(extra)
     pool = Pool.from_records(records, taste_features=False)
-    model = None
-    if user is not None and with_taste:
-        model = TasteProfile.objects.filter(user=user).values_list("model", flat=True).first()
-    if model or taste_features:
+    if extra_columns:
         # Straight into arrays (None reads as nan): nothing but the taste model reads them.
         values = np.array(extras, dtype=np.float64).reshape(-1, len(TASTE_FIELDS))
         pool.add_features(**{name: values[:, i] for i, name in enumerate(TASTE_FIELDS)})

@@ -71,6 +71,8 @@ DECADES = tuple(range(1900, 2100, 10))
 DECADE_NAMES = [f"decade:{decade}" for decade in DECADES]
 BIN_NAMES = {name: [f"{name}:{b}" for b in range(len(edges) + 1)] for name, edges in BINS.items()}
 NEWTON_STEPS = 25
+# Pools up to this size are scored whole, once (a few milliseconds); bigger ones a subset at a time.
+WHOLE_POOL = 200_000
 CG_STEPS = 60
 
 
@@ -221,10 +223,23 @@ class PoolTaste:
         self.taste = taste
         self.pool = pool
         self._tables: list[tuple[np.ndarray, np.ndarray]] | None = None
+        self._whole: TasteScores | None = None
 
     def scores(self, indexes: np.ndarray | None = None) -> TasteScores:
-        """A few gathers and sums per feature group: cheap enough for every candidate of every slot."""
-        idx = np.arange(len(self.pool)) if indexes is None else np.asarray(indexes, dtype=np.int64).reshape(-1)
+        """Scores of these tracks (all if None). A pool up to WHOLE_POOL tracks is scored once, whole, and read by
+        index after that; a bigger one is scored a subset at a time (the generator asks about a few thousand)."""
+        if len(self.pool) <= WHOLE_POOL:
+            if self._whole is None:
+                self._whole = self._score(np.arange(len(self.pool)))
+            if indexes is None:
+                return self._whole
+            idx = np.asarray(indexes, dtype=np.int64).reshape(-1)
+            return TasteScores(mean=self._whole.mean[idx], sd=self._whole.sd[idx])
+        return self._score(np.arange(len(self.pool)) if indexes is None else indexes)
+
+    def _score(self, indexes) -> TasteScores:
+        """A few gathers and sums per feature group."""
+        idx = np.asarray(indexes, dtype=np.int64).reshape(-1)
         design = _design(self.pool, idx)
         if self._tables is None:  # per group: weight and variance of each code, the same whatever the tracks
             t = self.taste
@@ -239,14 +254,18 @@ class PoolTaste:
 
     def strongest(self, index: int) -> tuple[Attribute, float] | None:
         """The artist or genre that counts most in the track's score, with what it adds; None if none has evidence."""
+        pool, taste = self.pool, self.taste
+        artists = pool.artist_set(index)
+        features = [(f"artist:{pool.artist_folded[a]}", GROUP_VALUE["artist"] / len(artists)) for a in artists]
+        genre = pool.genre_folded[pool.genre_id[index]]
+        if genre:
+            features.append((f"genre:{genre}", GROUP_VALUE["genre"]))
         best = None
-        for group in _design(self.pool, np.array([index]))[:2]:  # artists, genre
-            for code, value in zip(group.codes, group.values, strict=True):
-                feature = group.name(int(code))
-                attribute = self.taste.attributes.get(feature)
-                contribution = value * self.taste.weight(feature)
-                if attribute is not None and (best is None or abs(contribution) > abs(best[1])):
-                    best = (attribute, float(contribution))
+        for feature, value in features:
+            attribute = taste.attributes.get(feature)
+            contribution = value * taste.weight(feature)
+            if attribute is not None and (best is None or abs(contribution) > abs(best[1])):
+                best = (attribute, float(contribution))
         return best
 
 

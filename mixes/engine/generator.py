@@ -481,14 +481,15 @@ class _SectionFill:
         preferred = self._familiar(allowed)
         if preferred is not None:
             position, error = self._choose_among(preferred, remaining, closing, familiar=True)
-            if position is not None and (not closing or error <= self._closing_allowance()):
+            if position is not None and error <= (self._closing_allowance() if closing else 0):
                 return position
         return self._choose_among(allowed, remaining, closing)[0]
 
     def _choose_among(
         self, allowed: np.ndarray, remaining: float, closing: bool, familiar: bool = False
     ) -> tuple[int | None, float]:
-        """The best of these candidates for the next slot, and how far from the boundary it ends a closing.
+        """The best of these candidates for the next slot, and how far from the boundary it ends a closing (far from
+        the end: 0, or inf when none leaves room for the closing pair).
 
         `familiar`: a closing pair's second track comes from the side "familiar or new" asks for too, if it can.
         """
@@ -498,9 +499,9 @@ class _SectionFill:
             # Far from the end: the best track that leaves room for a closing pair.
             good = _good(scores)
             room = duration <= remaining - 2 * self.short
-            for among in (room & good, room, good):
-                if among.any():
-                    return int(allowed[np.flatnonzero(among)[np.argmax(scores[among])]]), 0.0
+            for among, error in ((room & good, 0.0), (room, 0.0), (good, np.inf)):
+                if among.any():  # error inf: no track here leaves room for the closing pair
+                    return int(allowed[np.flatnonzero(among)[np.argmax(scores[among])]]), error
         # Closing: the one or two tracks, among the good-scoring ones, that best trade score against ending the
         # section on its boundary.
         good = _good(scores, CLOSING_WIDEN)

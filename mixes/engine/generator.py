@@ -52,6 +52,8 @@ PAIR_FIRST = 90
 PAIR_SECOND = 250
 # A section makes up for this much drift left by earlier ones; beyond that it starts afresh from where it is.
 CATCH_UP_S = 90
+# How much of the taste part counts when choosing the tracks that end a section (the boundary comes first).
+CLOSING_TASTE = 0.25
 # A section this far from its duration gets a note.
 NOTE_S = 30
 SAMPLES = 8  # as PlanSpec.mean_target
@@ -396,11 +398,18 @@ class _SectionFill:
             ok[self.owner[np.isin(self.flat, forbidden)]] = False
         return np.flatnonzero(ok)
 
-    def _scores(self, positions: np.ndarray, start, end):
-        """Scores of candidates (positions) for spans [start, end) in mix time, with the seed's jitter."""
+    def _scores(self, positions: np.ndarray, start, end, closing: bool = False):
+        """Scores of candidates (positions) for spans [start, end) in mix time, with the seed's jitter.
+
+        closing: the taste part counts CLOSING_TASTE of itself, so a liked track does not buy seconds off the boundary.
+        """
         target_tempo, target_energy = self.gen.curve.mean(start - self.origin, end - self.origin)
         result = self.scorer.at(target_tempo, target_energy, positions, parts=False)
-        return result.scores + self.jitter[positions]
+        scores = result.scores + self.jitter[positions]
+        taste = self.scorer.parts.get("taste")
+        if closing and np.ndim(taste):
+            scores = scores - (1 - CLOSING_TASTE) * taste[positions]
+        return scores
 
     # Filling ------------------------------------------------------------------------------------------------------
 
@@ -494,7 +503,7 @@ class _SectionFill:
         `familiar`: a closing pair's second track comes from the side "familiar or new" asks for too, if it can.
         """
         duration = self.duration[allowed]
-        scores = self._scores(allowed, self.t, self.t + duration)
+        scores = self._scores(allowed, self.t, self.t + duration, closing=closing)
         if not closing:
             # Far from the end: the best track that leaves room for a closing pair.
             good = _good(scores)
@@ -578,7 +587,7 @@ class _SectionFill:
         if not len(second):
             return None, np.inf, np.inf
         end = self.t + remaining
-        second_scores = self._scores(second, end - self.duration[second], end)
+        second_scores = self._scores(second, end - self.duration[second], end, closing=True)
         keep = _good(second_scores, CLOSING_WIDEN)
         keep = np.flatnonzero(keep)[np.argsort(-second_scores[keep])[:PAIR_SECOND]]
         second, second_scores = second[keep], second_scores[keep]

@@ -18,6 +18,8 @@ The fit is Newton's method with conjugate gradients on the sparse design (a doze
 the posterior variances are the diagonal of the Laplace approximation. A feature no evidence touched keeps its prior
 variance: music unlike anything the person has heard is uncertain, which is what exploration looks for.
 
+The features are in taste_features.py (what a track is, as a sparse design), the fit in taste_fit.py.
+
 Why this and not scikit-learn or river: the model is small (one person's evidence, a few thousand features at most),
 it needs posterior uncertainty (sklearn's LogisticRegression gives none) and must be applied to a million-track pool
 as a few array lookups; fifty lines of NumPy do both, with no dependency. Plain Python: no Django here.
@@ -30,7 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mixes.engine import taste_features
 from mixes.engine.pool import Pool
+from mixes.engine.taste_features import GROUP_VALUE
+from mixes.engine.taste_fit import map_fit
 from music.normalize import fold
 
 # How strongly each kind of signal speaks for (+) or against (−) a track.
@@ -53,27 +58,9 @@ AVOIDED_ARTIST = 5.0
 HALF_LIFE_DAYS = 180.0
 PRIOR_VARIANCE = 1.0
 
-# Audio features, binned: a bin per range, so a taste need not be "more is better" (mid-tempo lovers exist).
-BINS = {
-    "energy": (0.2, 0.4, 0.6, 0.8),
-    "valence": (0.2, 0.4, 0.6, 0.8),
-    "danceability": (0.2, 0.4, 0.6, 0.8),
-    "acousticness": (0.05, 0.2, 0.5, 0.8),
-    "instrumentalness": (0.01, 0.1, 0.5),
-    "speechiness": (0.05, 0.1, 0.2, 0.35),
-    "loudness": (-14.0, -10.0, -7.0, -5.0),
-    "duration": (150.0, 210.0, 270.0, 360.0),
-}
-# What one feature of each group is worth in a track's design row: artists and genre say most.
-GROUP_VALUE = {"artist": 1.0, "genre": 1.0, "decade": 0.5, "bin": 0.5, "explicit": 0.5}
 USUAL = "usual"
-DECADES = tuple(range(1900, 2100, 10))
-DECADE_NAMES = [f"decade:{decade}" for decade in DECADES]
-BIN_NAMES = {name: [f"{name}:{b}" for b in range(len(edges) + 1)] for name, edges in BINS.items()}
-NEWTON_STEPS = 25
 # Pools up to this size are scored whole, once (a few milliseconds); bigger ones a subset at a time.
 WHOLE_POOL = 200_000
-CG_STEPS = 60
 
 
 @dataclass(frozen=True)
@@ -240,7 +227,7 @@ class PoolTaste:
     def _score(self, indexes) -> TasteScores:
         """A few gathers and sums per feature group."""
         idx = np.asarray(indexes, dtype=np.int64).reshape(-1)
-        design = _design(self.pool, idx)
+        design = taste_features.design(self.pool, idx)
         if self._tables is None:  # per group: weight and variance of each code, the same whatever the tracks
             t = self.taste
             self._tables = [(g.lookup(t.weights, 0.0), g.lookup(t.variances, t.prior_variance)) for g in design]
@@ -281,7 +268,7 @@ def fit(evidence: Evidence, forgotten: Iterable[Forget] = (), prior_variance: fl
     positive = np.log1p(np.bincount(track, weights=np.maximum(decayed, 0), minlength=n))
     negative = np.log1p(np.bincount(track, weights=np.maximum(-decayed, 0), minlength=n))
     has = np.flatnonzero((positive > 0) | (negative > 0))
-    design = _design(pool, has)
+    design = taste_features.design(pool, has)
     avoided = sorted({fold(name) for name in evidence.avoided_artists if fold(name)})
     # Columns: the intercept, then every feature the evidence touches.
     columns: dict[str, int] = {USUAL: 0}
@@ -317,7 +304,7 @@ def fit(evidence: Evidence, forgotten: Iterable[Forget] = (), prior_variance: fl
         return Taste(prior_variance=prior_variance)
     y = np.array([o[0] for o in observations])
     s = np.array([o[1] for o in observations])
-    coef, variance = _newton(
+    coef, variance = map_fit(
         np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), y, s, len(columns), prior_variance
     )
     names = list(columns)
@@ -356,101 +343,6 @@ def evidence_words(attribute: Attribute, liked: bool) -> str:
 # Machinery ------------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Group:
-    """One feature group of a design, sparse: for each entry its row (track), code (feature) and value.
-
-    `names[code]` is a feature's name; `prefix` + key → code maps a model's feature back (O(model), not O(pool)).
-    """
-
-    rows: np.ndarray
-    codes: np.ndarray
-    values: np.ndarray
-    names: list[str] | None  # None for artists: named through the pool's folded names
-    prefix: str
-    pool: Pool | None = None
-
-    @property
-    def size(self) -> int:
-        return len(self.pool.artist_names) if self.names is None else len(self.names)
-
-    def name(self, code: int) -> str:
-        return f"{self.prefix}{self.pool.artist_folded[code]}" if self.names is None else self.names[code]
-
-    def code(self, feature: str) -> int | None:
-        if not feature.startswith(self.prefix):
-            return None
-        if self.names is None:
-            return self.pool.artist_id_by_name.get(feature[len(self.prefix) :])
-        return self._codes.get(feature)
-
-    @property
-    def _codes(self) -> dict[str, int]:
-        return {name: code for code, name in enumerate(self.names or [])}
-
-    def names_used(self) -> list[str]:
-        return [self.name(int(c)) for c in np.unique(self.codes)]
-
-    def lookup(self, table: dict[str, float], default: float) -> np.ndarray:
-        """A value per code from a {feature: value} table; codes it does not name get `default`."""
-        values = np.full(self.size, default)
-        codes = self._codes if self.names is not None else None
-        for feature, value in table.items():
-            if feature.startswith(self.prefix):
-                code = codes.get(feature) if codes is not None else self.code(feature)
-                if code is not None:
-                    values[code] = value
-        return values
-
-
-def _design(pool: Pool, idx: np.ndarray) -> list[_Group]:
-    """The features of the tracks at idx, group by group (rows are positions in idx)."""
-    whole = len(idx) == len(pool) and bool(np.all(idx == np.arange(len(pool))))
-    owner, flat = (pool.credit_owner, pool.artist_ids) if whole else pool.artists_of(idx)
-    credits = np.bincount(owner, minlength=len(idx)).astype(np.float64)
-    groups = [
-        _Group(owner, flat, GROUP_VALUE["artist"] / np.maximum(credits[owner], 1), None, "artist:", pool),
-    ]
-    genre_names = [f"genre:{name}" for name in pool.genre_folded]
-    genre = pool.genre_id[idx]
-    named = np.flatnonzero(pool.genre_named[genre]) if len(genre_names) else np.zeros(0, dtype=np.int64)
-    groups.append(_Group(named, genre[named], np.full(len(named), GROUP_VALUE["genre"]), genre_names, "genre:"))
-    year = pool.release_year[idx]
-    dated = np.flatnonzero(np.isfinite(year) & (year >= DECADES[0]) & (year < DECADES[-1] + 10))
-    groups.append(
-        _Group(
-            dated,
-            ((year[dated] - DECADES[0]) // 10).astype(np.int64),
-            np.full(len(dated), GROUP_VALUE["decade"]),
-            DECADE_NAMES,
-            "decade:",
-        )
-    )
-    for name, edges in BINS.items():
-        values = pool.duration_s[idx] if name == "duration" else getattr(pool, name)[idx]
-        known = np.flatnonzero(np.isfinite(values))
-        groups.append(
-            _Group(
-                known,
-                np.digitize(values[known], edges),
-                np.full(len(known), GROUP_VALUE["bin"]),
-                BIN_NAMES[name],
-                f"{name}:",
-            )
-        )
-    explicit = np.flatnonzero(pool.explicit[idx])
-    groups.append(
-        _Group(
-            explicit,
-            np.zeros(len(explicit), dtype=np.int64),
-            np.full(len(explicit), GROUP_VALUE["explicit"]),
-            ["explicit"],
-            "explicit",
-        )
-    )
-    return groups
-
-
 def _not_forgotten(evidence: Evidence, forgotten: list[Forget]) -> np.ndarray:
     """Which signals count: those older than a Forget, on tracks with its feature, do not (liked or not: a forgotten
     dislike must not turn into a like from what is left)."""
@@ -458,7 +350,7 @@ def _not_forgotten(evidence: Evidence, forgotten: list[Forget]) -> np.ndarray:
     if not forgotten or not len(evidence):
         return keep
     tracks = np.unique(evidence.track)
-    design = _design(evidence.pool, tracks)
+    design = taste_features.design(evidence.pool, tracks)
     for forget in forgotten:
         having = np.zeros(len(evidence.pool), dtype=bool)
         for group in design:
@@ -467,58 +359,6 @@ def _not_forgotten(evidence: Evidence, forgotten: list[Forget]) -> np.ndarray:
                 having[tracks[group.rows[group.codes == code]]] = True
         keep &= ~(having[evidence.track] & (evidence.age_days >= forget.age_days))
     return keep
-
-
-def _newton(rows, cols, vals, y, s, p: int, prior_variance: float) -> tuple[np.ndarray, np.ndarray]:
-    """MAP coefficients of a weighted logistic regression with a N(0, prior_variance) prior, and their variances."""
-    n = len(y)
-    precision = 1.0 / prior_variance
-
-    def times(w):  # X @ w
-        return np.bincount(rows, weights=vals * w[cols], minlength=n)
-
-    def transpose_times(u):  # X.T @ u
-        return np.bincount(cols, weights=vals * u[rows], minlength=p)
-
-    w = np.zeros(p)
-    for _ in range(NEWTON_STEPS):
-        mu = _sigmoid(times(w))
-        gradient = transpose_times(s * (y - mu)) - precision * w
-        curvature = s * mu * (1 - mu)
-        diagonal = np.bincount(cols, weights=vals**2 * curvature[rows], minlength=p) + precision
-        step = _conjugate_gradient(
-            lambda v, c=curvature: transpose_times(c * times(v)) + precision * v, gradient, diagonal
-        )
-        w += step
-        if np.abs(step).max(initial=0) < 1e-6:
-            break
-    curvature = s * _sigmoid(times(w)) * (1 - _sigmoid(times(w)))
-    variance = 1.0 / (np.bincount(cols, weights=vals**2 * curvature[rows], minlength=p) + precision)
-    return w, variance
-
-
-def _conjugate_gradient(multiply, b: np.ndarray, diagonal: np.ndarray) -> np.ndarray:
-    """Solve A x = b (A symmetric positive definite, given as a product) with a Jacobi preconditioner."""
-    x = np.zeros_like(b)
-    r = b.copy()
-    z = r / diagonal
-    d = z.copy()
-    rz = float(r @ z)
-    for _ in range(CG_STEPS):
-        if np.sqrt(float(r @ r)) < 1e-10:
-            break
-        ad = multiply(d)
-        alpha = rz / float(d @ ad)
-        x += alpha * d
-        r -= alpha * ad
-        z = r / diagonal
-        rz, previous = float(r @ z), rz
-        d = z + (rz / previous) * d
-    return x
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
 def _attributes(pool: Pool, has, track, kinds, avoided, avoided_names) -> dict[str, Attribute]:

@@ -52,8 +52,6 @@ PAIR_FIRST = 90
 PAIR_SECOND = 250
 # A section makes up for this much drift left by earlier ones; beyond that it starts afresh from where it is.
 CATCH_UP_S = 90
-# How much of the taste part counts when choosing the tracks that end a section (the boundary comes first).
-CLOSING_TASTE = 0.25
 # A section this far from its duration gets a note.
 NOTE_S = 30
 SAMPLES = 8  # as PlanSpec.mean_target
@@ -398,18 +396,11 @@ class _SectionFill:
             ok[self.owner[np.isin(self.flat, forbidden)]] = False
         return np.flatnonzero(ok)
 
-    def _scores(self, positions: np.ndarray, start, end, closing: bool = False):
-        """Scores of candidates (positions) for spans [start, end) in mix time, with the seed's jitter.
-
-        closing: the taste part counts CLOSING_TASTE of itself, so a liked track does not buy seconds off the boundary.
-        """
+    def _scores(self, positions: np.ndarray, start, end):
+        """Scores of candidates (positions) for spans [start, end) in mix time, with the seed's jitter."""
         target_tempo, target_energy = self.gen.curve.mean(start - self.origin, end - self.origin)
         result = self.scorer.at(target_tempo, target_energy, positions, parts=False)
-        scores = result.scores + self.jitter[positions]
-        taste = self.scorer.parts.get("taste")
-        if closing and np.ndim(taste):
-            scores = scores - (1 - CLOSING_TASTE) * taste[positions]
-        return scores
+        return result.scores + self.jitter[positions]
 
     # Filling ------------------------------------------------------------------------------------------------------
 
@@ -503,7 +494,7 @@ class _SectionFill:
         `familiar`: a closing pair's second track comes from the side "familiar or new" asks for too, if it can.
         """
         duration = self.duration[allowed]
-        scores = self._scores(allowed, self.t, self.t + duration, closing=closing)
+        scores = self._scores(allowed, self.t, self.t + duration)
         if not closing:
             # Far from the end: the best track that leaves room for a closing pair.
             good = _good(scores)
@@ -587,7 +578,7 @@ class _SectionFill:
         if not len(second):
             return None, np.inf, np.inf
         end = self.t + remaining
-        second_scores = self._scores(second, end - self.duration[second], end, closing=True)
+        second_scores = self._scores(second, end - self.duration[second], end)
         keep = _good(second_scores, CLOSING_WIDEN)
         keep = np.flatnonzero(keep)[np.argsort(-second_scores[keep])[:PAIR_SECOND]]
         second, second_scores = second[keep], second_scores[keep]

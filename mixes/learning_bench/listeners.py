@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mixes.engine.generator import MIN_TRACK_S
+from mixes.engine.candidates import MIN_TRACK_S
 from music.models import AudioFeatures, Track, TrackArtist
 
 TASTE_FEATURES = ("acousticness", "instrumentalness", "speechiness", "liveness", "loudness", "valence", "danceability")

@@ -184,10 +184,6 @@ class SpotifyClient:
         self._token = _stored_token(user)
         self._sp: spotipy.Spotify | None = None
 
-    @classmethod
-    def for_user(cls, user) -> SpotifyClient:
-        return cls(user)
-
     # Tokens and calls ------------------------------------------------------------------
 
     def _spotipy(self) -> spotipy.Spotify:
@@ -266,8 +262,11 @@ class SpotifyClient:
         """The playlists in the user's library (those they deleted, i.e. unfollowed, are not)."""
         return self._pages("GET /me/playlists", "current_user_playlists")
 
-    def playlist_items(self, playlist_id: str) -> Iterator[dict]:
-        return self._pages("GET /playlists/{id}/items", "playlist_items", playlist_id)
+    def playlist_tracks(self, playlist_id: str) -> Iterator[dict | None]:
+        """The track object of each entry of a playlist, in order (None for an entry without one: a local file
+        gone, an episode removed). Spotify wraps it as `item` in the current API, `track` in the old one."""
+        for entry in self._pages("GET /playlists/{id}/items", "playlist_items", playlist_id):
+            yield (entry or {}).get("item") or (entry or {}).get("track")
 
     def library_contains(self, uris: list[str]) -> list[bool]:
         """GET /me/library/contains: for each URI (at most 40; tracks, playlists, ...), whether it is in the library.

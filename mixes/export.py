@@ -29,8 +29,7 @@ not let us make a write conditional on our own state, so nothing stronger is pos
 from __future__ import annotations
 
 import logging
-
-from django.db import transaction
+import re
 
 from accounts.spotify import ITEMS_PER_REQUEST, SpotifyClient
 from mixes.models import PlaylistExport, SessionMix
@@ -39,6 +38,8 @@ from music.resolve import resolve_spotify_ids
 log = logging.getLogger(__name__)
 
 Status = PlaylistExport.Status
+MARKER = "[Session Mix #{id}]"
+_MARKED = re.compile(re.escape(MARKER).replace(re.escape("{id}"), r"\d+") + "$")
 
 
 class LeaseLost(Exception):
@@ -47,23 +48,12 @@ class LeaseLost(Exception):
 
 def marker(mix: SessionMix) -> str:
     """Ends the playlist description; lets a retry recognise a playlist it created but lost track of."""
-    return f"[Session Mix #{mix.pk}]"
+    return MARKER.format(id=mix.pk)
 
 
-def request_save(mix: SessionMix, *, name: str, description: str, public: bool) -> tuple[PlaylistExport, bool]:
-    """Queue a save of the mix; (export, queued). A save already queued or running is left alone."""
-    from mixes.tasks import save_playlist_task
-
-    with transaction.atomic():
-        export, _ = PlaylistExport.objects.select_for_update().get_or_create(mix=mix, defaults={"name": name})
-        if export.is_active:
-            return export, False
-        export.name, export.description, export.public = name, description, public
-        export.status, export.progress, export.message = Status.QUEUED, 0, "Waiting for Spotify…"
-        export.run_token = None  # a run presumed dead loses its lease now
-        export.save()
-        transaction.on_commit(lambda: save_playlist_task.delay(export.pk))
-    return export, True
+def is_marked(playlist: dict) -> bool:
+    """A playlist Session Mix saved: its description ends with a mix's marker."""
+    return bool(_MARKED.search((playlist.get("description") or "").rstrip()))
 
 
 def save_playlist(export: PlaylistExport) -> PlaylistExport:
@@ -104,7 +94,7 @@ def _write(export: PlaylistExport, client: SpotifyClient) -> None:
         done = min(number * ITEMS_PER_REQUEST, len(uris))
         _progress(export, 20 + 80 * number // len(chunks), f"Adding tracks ({done} of {len(uris)})…")
 
-    _record(
+    _write_held(
         export,
         saved_uris=uris,
         unresolved=export.unresolved,
@@ -121,8 +111,9 @@ def _progress(export: PlaylistExport, percent: int, message: str) -> None:
         raise LeaseLost()
 
 
-def _record(export: PlaylistExport, **fields) -> None:
-    if not export.record(**fields):
+def _write_held(export: PlaylistExport, **fields) -> None:
+    """Write to the row while this run holds the lease; stop the run if it does not."""
+    if not export.write(**fields):
         raise LeaseLost()
 
 
@@ -150,7 +141,9 @@ def _ensure_playlist(client: SpotifyClient, export: PlaylistExport) -> tuple[str
         _hold(export)
         client.change_playlist(playlist["id"], export.name, description, export.public)
     # Stored the moment Spotify answers, on its own: a run that dies after this is retried with the id known.
-    _record(export, playlist_id=playlist["id"], playlist_url=(playlist.get("external_urls") or {}).get("spotify", ""))
+    _write_held(
+        export, playlist_id=playlist["id"], playlist_url=(playlist.get("external_urls") or {}).get("spotify", "")
+    )
     return export.playlist_id, created
 
 

@@ -12,12 +12,14 @@ Skips are not recorded here, nor as Feedback: they stay on `Play.skipped` and in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.spotify import Forbidden, NotFound, SpotifyClient
+from mixes.export import is_marked
 from mixes.models import Feedback, PlaylistExport
 from music.models import Track
 
@@ -39,6 +41,15 @@ def recent_exports(user):
     )
 
 
+def saved_here(user) -> Callable[[dict], bool]:
+    """A test of a Spotify playlist object: True for one Session Mix saved for this user (by id, or by the
+    marker ending its description, which also holds for a save whose row is gone)."""
+    ours = set(
+        PlaylistExport.objects.filter(mix__owner=user).exclude(playlist_id="").values_list("playlist_id", flat=True)
+    )
+    return lambda playlist: playlist.get("id") in ours or is_marked(playlist)
+
+
 def learn_from_exported_playlists(user, client: SpotifyClient) -> int:
     """Record a REMOVED feedback for each saved track the user has since deleted from its playlist; count them.
 
@@ -48,7 +59,7 @@ def learn_from_exported_playlists(user, client: SpotifyClient) -> int:
     recorded = 0
     for export in recent_exports(user):
         try:
-            present = {_uri(entry) for entry in client.playlist_items(export.playlist_id)}
+            present = {_uri(track) for track in client.playlist_tracks(export.playlist_id)}
         except (NotFound, Forbidden):
             continue
         gone = [uri for uri in export.saved_uris if uri not in present]
@@ -57,10 +68,10 @@ def learn_from_exported_playlists(user, client: SpotifyClient) -> int:
     return recorded
 
 
-def _uri(entry: dict | None) -> str | None:
-    """The track URI of a playlist entry (`item` in the current API, `track` in the old one)."""
-    item = (entry or {}).get("item") or (entry or {}).get("track") or {}
-    return item.get("uri") or (f"{URI_PREFIX}{item['id']}" if item.get("id") else None)
+def _uri(track: dict | None) -> str | None:
+    """The URI of a playlist's track object."""
+    track = track or {}
+    return track.get("uri") or (f"{URI_PREFIX}{track['id']}" if track.get("id") else None)
 
 
 def _record_removals(user, export: PlaylistExport, uris: list[str]) -> int:

@@ -10,10 +10,12 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, PlanError, PlanPhase, PlanSpec, template
-from music.models import BackgroundJob, PhaseKind, Track
+from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, TEMPLATES, PlanError, PlanPhase, PlanSpec, template
+from music.jobs import BackgroundJob
+from music.models import PhaseKind, Track
 
 NEW_PHASE_S = 300
+DEFAULT_TEMPLATE = "easy-run"  # the plan a new account starts with active
 TEMPO_VALIDATORS = [MinValueValidator(30), MaxValueValidator(250)]
 ENERGY_VALIDATORS = [MinValueValidator(0), MaxValueValidator(1)]
 
@@ -80,6 +82,24 @@ class WorkoutPlan(models.Model):
             if activate:
                 plan.activate()
         return plan
+
+    @classmethod
+    def ensure_templates(cls, owner, active: str = DEFAULT_TEMPLATE) -> list["WorkoutPlan"]:
+        """Give a user a copy of each plan template they lack; activate one if none is active.
+
+        Returns the plans created. New accounts and the demo user get their plans from here.
+        """
+        with transaction.atomic():
+            plans = cls.objects.for_user(owner)
+            have = set(plans.values_list("template_key", flat=True))
+            created = [
+                cls.create_from_spec(owner, template(key), template_key=key) for key in TEMPLATES if key not in have
+            ]
+            if not plans.filter(is_active=True).exists():
+                plan = plans.filter(template_key=active).first() or plans.first()
+                if plan is not None:
+                    plan.activate()
+        return created
 
     def add_phase(self) -> "Phase":
         """Append a 5-minute phase that continues from the last one; PlanError if the plan would pass 6 hours."""
@@ -361,6 +381,19 @@ class PlaylistExport(BackgroundJob):
         """The templates' name for is_active."""
         return self.is_active
 
+    @classmethod
+    def request(cls, mix: SessionMix, *, name: str, description: str, public: bool) -> tuple["PlaylistExport", bool]:
+        """Mark a save of the mix as queued; (export, queued). A save already queued or running is left alone."""
+        with transaction.atomic():
+            export, _ = cls.objects.select_for_update().get_or_create(mix=mix, defaults={"name": name})
+            if export.is_active:
+                return export, False
+            export.name, export.description, export.public = name, description, public
+            export.status, export.progress, export.message = cls.Status.QUEUED, 0, "Waiting for Spotify…"
+            export.run_token = None  # a run presumed dead loses its lease now
+            export.save()
+        return export, True
+
     def claim(self) -> bool:
         """Start a run: take the lease of a queued save, or of a running one gone silent; False if another has it."""
         now = timezone.now()
@@ -377,7 +410,7 @@ class PlaylistExport(BackgroundJob):
         """Whether this run still holds the save (checked before every write to Spotify)."""
         return self.run_token is not None and self._own_row().exists()
 
-    def record(self, **fields) -> bool:
+    def write(self, **fields) -> bool:
         """Write these fields (and updated_at) only while this run holds the lease; False if it doesn't."""
         fields["updated_at"] = timezone.now()
         for name, value in fields.items():

@@ -30,7 +30,7 @@ SWAP_CANDIDATES = 1500
 
 def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
     """The engine's view of a user's preferences, with a mix's own seeds where given."""
-    prefs = MusicPreferences.for_user(user)
+    prefs = MusicPreferences.of(user)
     excluded = frozenset(prefs.excluded_artists.values_list("name", flat=True))
     if mix is None:
         return Preferences(
@@ -59,7 +59,7 @@ def remember_choices(
     excluded_artists: list[str] = (),
 ):
     """Screen 1's choices become the defaults next time."""
-    prefs = MusicPreferences.for_user(user)
+    prefs = MusicPreferences.of(user)
     prefs.seed_genres = list(seed_genres)
     prefs.familiarity = familiarity
     prefs.explicit_allowed = explicit_allowed

@@ -1,9 +1,19 @@
-"""What mixes does when the lower apps say something changed."""
+"""What mixes does when the lower apps say something changed, and the step it adds to every history sync."""
 
 from django.dispatch import receiver
 
+from mixes.feedback import learn_from_exported_playlists, saved_here
 from mixes.tasks import enqueue_taste_rebuild
-from music.hooks import history_changed
+from music.hooks import SyncStep, add_sync_step, history_changed
+
+add_sync_step(
+    SyncStep(
+        name="exports",
+        message="Checking the playlists you saved from Session Mix…",
+        run=learn_from_exported_playlists,
+        excludes=saved_here,
+    )
+)
 
 
 @receiver(history_changed)

@@ -9,15 +9,24 @@ from django.db import transaction
 from accounts.spotify import RateLimited, SpotifyError, SpotifyUnavailable
 from mixes.export import save_playlist
 from mixes.master_lists import reseed_for_user, reseed_global
-from mixes.models import PlaylistExport, TasteProfile
+from mixes.models import PlaylistExport, SessionMix, TasteProfile
 from mixes.taste import rebuild_taste
 
 log = logging.getLogger(__name__)
 
-Status = PlaylistExport.Status
 MAX_RETRIES = 10
 # Screen 2 feedback comes in bursts (remove, remove, swap): the taste model is rebuilt once, this long after the first.
 FEEDBACK_BATCH_S = 60
+
+
+def enqueue_save(mix: SessionMix, *, name: str, description: str, public: bool) -> tuple[PlaylistExport, bool]:
+    """Queue a save of the mix to Spotify once the current transaction commits; (export, queued). A save
+    already queued or running is left alone (double clicks)."""
+    export, queued = PlaylistExport.request(mix, name=name, description=description, public=public)
+    if queued:
+        export_id = export.pk
+        transaction.on_commit(lambda: save_playlist_task.delay(export_id))
+    return export, queued
 
 
 def enqueue_taste_rebuild(user, *, batch: bool = False) -> bool:
@@ -63,33 +72,15 @@ def save_playlist_task(self, export_id: int) -> None:
         save_playlist(export)
     except RateLimited as error:
         if error.quota_exceeded:
-            export.report(None, str(error), Status.FAILED)
+            export.fail(str(error))
             return
-        _retry(self, export, error.retry_after, "Spotify is busy", "Spotify is rate-limiting us")
+        export.retry(self, error.retry_after, "Spotify is rate-limiting us", eager_reason="Spotify is busy")
     except SpotifyUnavailable:
-        countdown = min(60, 5 * 2**self.request.retries)
-        _retry(self, export, countdown, "Spotify is not answering", "Spotify is not answering")
+        export.retry(self, min(60, 5 * 2**self.request.retries), "Spotify is not answering")
     except SpotifyError as error:
-        export.report(None, str(error), Status.FAILED)
+        export.fail(str(error))
     except Exception:
         log.exception("Saving export %s to Spotify failed", export_id)
-        export.report(None, "Something went wrong saving to Spotify; try again.", Status.FAILED)
+        export.fail("Something went wrong saving to Spotify; try again.")
         if not self.request.is_eager:
             raise  # a worker's failure shows in Celery's own records; inside a web request it would be a 500
-
-
-def _retry(task, export: PlaylistExport, countdown: int, eager_reason: str, reason: str) -> None:
-    """Put the save back in the queue to run again in `countdown` seconds, saying so.
-
-    Eager (no broker: the task runs inside the web request) nothing could wait for the countdown, so
-    the save fails with when to try again. After MAX_RETRIES the save fails too.
-    """
-    if task.request.is_eager:
-        export.report(None, f"{eager_reason}, try again in {countdown} s.", Status.FAILED)
-        return
-    if task.request.retries >= task.max_retries:
-        export.report(None, f"{reason}; gave up for now. Try again in a few minutes.", Status.FAILED)
-        return
-    # QUEUED, so the rescheduled run can claim the save; only if this run still holds it.
-    if export.report(None, f"{reason}, retrying in {countdown} s.", Status.QUEUED):
-        raise task.retry(countdown=countdown)

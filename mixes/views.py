@@ -20,7 +20,6 @@ from django_htmx.http import reswap, retarget
 from accounts.spotify import is_connected, needs_reconnect
 from mixes import services
 from mixes.engine.plan import PlanError
-from mixes.export import request_save
 from mixes.forms import (
     BpmForm,
     GenerateForm,
@@ -34,7 +33,7 @@ from mixes.forms import (
 )
 from mixes.models import MixTrack, Phase, PlaylistExport, SessionMix, WorkoutPlan
 from mixes.preview import build_preview
-from music.demo import ensure_template_plans
+from mixes.tasks import enqueue_save
 from music.models import MusicPreferences, TrackAffinity
 from music.views import sync_status_context
 
@@ -86,11 +85,11 @@ def generate(request: HttpRequest) -> HttpResponse:
 def _first_visit(user) -> None:
     """Someone with no plans at all starts with the ready templates."""
     if not WorkoutPlan.objects.for_user(user).exists():
-        ensure_template_plans(user)
+        WorkoutPlan.ensure_templates(user)
 
 
 def _screen1_initial(request: HttpRequest) -> dict:
-    prefs = MusicPreferences.for_user(request.user)
+    prefs = MusicPreferences.of(request.user)
     plans = WorkoutPlan.objects.for_user(request.user)
     chosen = plans.filter(pk=request.GET.get("plan")).first() if request.GET.get("plan", "").isdigit() else None
     return {
@@ -179,7 +178,7 @@ def mix_save(request: HttpRequest, mix_id: int) -> HttpResponse:
     if not form.is_valid():
         return _respond_save(request, mix, form, status=422)
     data = form.cleaned_data
-    export, queued = request_save(
+    export, queued = enqueue_save(
         mix, name=data["name"], description=data["description"], public=data["visibility"] == "public"
     )
     if not queued:

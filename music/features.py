@@ -219,7 +219,7 @@ def _spotify_asker(user, report: FeatureReport):
     if user is None or ProviderState.is_closed(SPOTIFY_AUDIO_FEATURES):
         return None
     try:
-        client = SpotifyClient.for_user(user)
+        client = SpotifyClient(user)
     except SpotifyError:
         return None
 

@@ -1,6 +1,6 @@
 """Listening history from Spotify: recently played, top tracks, saved tracks and, if asked, the user's own playlists.
 
-Then the feedback loop: what the user deleted from the playlists Session Mix saved (mixes.feedback).
+Then the steps other apps add (music.hooks.SyncStep): mixes reads back the playlists it saved.
 
 `sync_history(user)` runs the steps in order. Each step commits on its own, and recently played
 commits page by page together with its cursor, so a failure (a 429, a revoked token) loses nothing
@@ -14,18 +14,17 @@ its Spotify id and ISRC), else created.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import connections, router, transaction
 from django.db.models import Count, Q
 
 from accounts.spotify import SpotifyClient, SpotifyError, spotify_account
-from mixes.feedback import learn_from_exported_playlists
-from mixes.models import PlaylistExport
 from music.bulk import chunks, resolve_artists, save_credits
+from music.hooks import SyncStep, sync_steps
 from music.models import Artist, Play, SpotifySync, Track, TrackAffinity
 from music.normalize import song_key
 
@@ -34,8 +33,6 @@ TOP_RANGES = ("short_term", "medium_term", "long_term")
 # A play is a skip when the next one started before this track could have got far.
 SKIP_FLOOR = timedelta(seconds=30)
 SKIP_SHARE = 0.5
-# The end of the description of a playlist Session Mix saved (`mixes.export.marker`: "[Session Mix #42]").
-SESSION_MIX_MARKER = re.compile(r"\[Session Mix #\d+\]$")
 
 Progress = Callable[[int, str], None]
 
@@ -48,11 +45,11 @@ class SyncReport:
     top_tracks: int = 0
     saved_tracks: int = 0
     playlist_tracks: int = 0
-    removed_from_exports: int = 0
     tracks_added: int = 0
     resumed: bool = False
     track_ids: set[int] = field(default_factory=set)
     calls: dict[str, int] = field(default_factory=dict)
+    step_counts: dict[str, int] = field(default_factory=dict)  # what each app's sync step counted (music.hooks)
 
 
 # Spotify track objects → catalog rows --------------------------------------------------------------
@@ -300,6 +297,20 @@ class _Run:
         self.user, self.state, self.client, self.progress = user, state, client, progress
         self.report = SyncReport()
 
+    def steps(self) -> list[tuple[str, int, str, Callable[[], object]]]:
+        """(name, start %, message, what to do): music's steps in order, then those other apps added."""
+        own = [
+            (name, percent, message, getattr(self, name))
+            for name, percent, message in STEPS
+            if name != "playlists" or self.state.include_playlists
+        ]
+        added = [(step.name, HOOK_STEPS_PERCENT, step.message, partial(self.hook, step)) for step in sync_steps()]
+        return own + added
+
+    def hook(self, step: SyncStep) -> None:
+        """A step another app added (music.hooks): it counts what it did."""
+        self.report.step_counts[step.name] = step.run(self.user, self.client)
+
     def tell(self, percent: int, message: str) -> None:
         self.state.report(percent, message)
         self.progress(percent, message)
@@ -375,29 +386,21 @@ class _Run:
     def playlists(self) -> None:
         """The tracks of the playlists the user owns or collaborates on (the only ones Spotify lets us read).
 
-        Playlists Session Mix saved are left out: its own picks must not count as the user's library.
+        Playlists an app wrote are left out (a SyncStep's `excludes`): Session Mix's own picks must not
+        count as the user's library.
         """
         account = spotify_account(self.user)
         owner = account.uid if account else None
-        ours = set(
-            PlaylistExport.objects.filter(mix__owner=self.user)
-            .exclude(playlist_id="")
-            .values_list("playlist_id", flat=True)
-        )
+        excluded = [step.excludes(self.user) for step in sync_steps()]
         items = []
         for playlist in self.client.my_playlists():
             if not playlist or ((playlist.get("owner") or {}).get("id") != owner and not playlist.get("collaborative")):
                 continue
-            if playlist.get("id") in ours or is_session_mix_playlist(playlist):
+            if any(written_by_an_app(playlist) for written_by_an_app in excluded):
                 continue
-            for entry in self.client.playlist_items(playlist["id"]):
-                items.append((entry or {}).get("item") or (entry or {}).get("track"))
+            items.extend(self.client.playlist_tracks(playlist["id"]))
         self.report.playlist_tracks = self.state.playlist_tracks = self._flag(items, "in_playlists")
         self.state.save(update_fields=["playlist_tracks", "tracks_added", "updated_at"])
-
-    def exports(self) -> None:
-        """Tracks the user deleted from playlists Session Mix saved lately become feedback (mixes.feedback)."""
-        self.report.removed_from_exports = learn_from_exported_playlists(self.user, self.client)
 
     def _flag(self, items: list[dict | None], flag: str) -> int:
         """Set a TrackAffinity flag on exactly these tracks, clearing it elsewhere, in one transaction; count them."""
@@ -407,11 +410,6 @@ class _Run:
             TrackAffinity.objects.filter(user=self.user, **{flag: True}).update(**{flag: False})
             _upsert_affinities([TrackAffinity(user=self.user, track_id=pk, **{flag: True}) for pk in track_ids], [flag])
         return len(track_ids)
-
-
-def is_session_mix_playlist(playlist: dict) -> bool:
-    """A playlist Session Mix saved: its description ends with the marker `mixes.export.marker` writes."""
-    return bool(SESSION_MIX_MARKER.search((playlist.get("description") or "").rstrip()))
 
 
 def _upsert_affinities(rows: list[TrackAffinity], fields: list[str]) -> None:
@@ -436,8 +434,8 @@ STEPS = (
     ("top", 40, "Reading your top tracks…"),
     ("saved", 55, "Reading your saved tracks…"),
     ("playlists", 85, "Reading your playlists…"),
-    ("exports", 95, "Checking the playlists you saved from Session Mix…"),
 )
+HOOK_STEPS_PERCENT = 95  # the steps other apps add run last
 
 
 def sync_history(user, progress: Progress = lambda percent, message: None) -> SyncReport:
@@ -446,20 +444,20 @@ def sync_history(user, progress: Progress = lambda percent, message: None) -> Sy
     Raises SpotifyError subclasses (RateLimited, ReconnectSpotify, SpotifyUnavailable, ...) after
     recording them in the user's SpotifySync, which the next run resumes from.
     """
-    state = SpotifySync.for_user(user)
+    state = SpotifySync.of(user)
     try:
-        client = SpotifyClient.for_user(user)
+        client = SpotifyClient(user)
     except SpotifyError as error:  # not connected, or the token is gone
         state.fail(str(error))
         raise
     run = _Run(user, state, client, progress)
     run.report.resumed = state.begin()
     try:
-        for name, percent, message in STEPS:
-            if name in state.steps_done or (name == "playlists" and not state.include_playlists):
+        for name, percent, message, do in run.steps():
+            if name in state.steps_done:
                 continue
             run.tell(percent, message)
-            getattr(run, name)()
+            do()
             state.steps_done = [*state.steps_done, name]
             state.save(update_fields=["steps_done", "updated_at"])
     except SpotifyError as error:

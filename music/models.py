@@ -11,6 +11,7 @@ from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
 from music.catalog_csv import ALL_FEATURE_FIELDS, EXTRA_FEATURE_FIELDS, FEATURE_FIELDS, FEATURE_RANGES
+from music.jobs import BackgroundJob
 
 
 class Artist(models.Model):
@@ -253,7 +254,8 @@ class MusicPreferences(models.Model):
         return f"Preferences of {self.user}"
 
     @classmethod
-    def for_user(cls, user) -> "MusicPreferences":
+    def of(cls, user) -> "MusicPreferences":
+        """The user's preferences, made on first use."""
         prefs, _ = cls.objects.get_or_create(user=user)
         return prefs
 
@@ -340,47 +342,6 @@ class TrackAffinity(models.Model):
         return len(rows)
 
 
-class BackgroundJob(models.Model):
-    """A job the user watches while it runs in the background (a sync, a save): state, progress, a message.
-
-    Each subclass declares `status` with its own `Status` choices and names its active states in
-    ACTIVE. Every write of progress moves `updated_at`; a job in an active state that has not moved
-    for STALE_AFTER (longer than any task's time limit) is presumed dead: a killed worker, a lost
-    retry. The UI stops polling it and the user may start it again.
-    """
-
-    ACTIVE: tuple[str, ...] = ()
-    STALE_AFTER = timedelta(minutes=15)
-
-    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
-    message = models.CharField(max_length=300, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def is_active(self) -> bool:
-        """Under way and heard from lately: the UI keeps polling, and a second start is refused."""
-        fresh = self.updated_at is not None and self.updated_at > timezone.now() - self.STALE_AFTER
-        return self.status in self.ACTIVE and fresh
-
-    def report(self, progress: int | None, message: str, status: str | None = None) -> bool:
-        """Progress the UI can poll, written at once (progress None: unchanged); False if the row wasn't ours."""
-        if progress is not None:
-            self.progress = max(0, min(100, progress))
-        self.message, self.status = message[:300], status or self.status
-        self.updated_at = timezone.now()
-        written = self._own_row().update(
-            progress=self.progress, message=self.message, status=self.status, updated_at=self.updated_at
-        )
-        return written > 0
-
-    def _own_row(self) -> models.QuerySet:
-        """The row this instance may write its progress to."""
-        return type(self)._default_manager.filter(pk=self.pk)
-
-
 class SpotifySync(BackgroundJob):
     """Where a user's listening-history sync from Spotify stands (the UI polls it) and where it resumes."""
 
@@ -393,6 +354,9 @@ class SpotifySync(BackgroundJob):
         FAILED = "failed", "Failed"
 
     ACTIVE = (Status.QUEUED, Status.RUNNING, Status.WAITING)
+    RETRY_STATUS = Status.WAITING
+    WAITING_MESSAGE = "{reason}, retrying in {countdown} s"
+    CANNOT_WAIT_MESSAGE = "{reason}; try again in {when}."
     # An unfinished run older than this starts over instead of resuming.
     RESUME_WITHIN = timedelta(days=1)
     COUNTS = ["plays_added", "top_tracks", "saved_tracks", "playlist_tracks", "tracks_added"]
@@ -421,7 +385,8 @@ class SpotifySync(BackgroundJob):
         return f"Spotify sync of {self.user}: {self.get_status_display()}"
 
     @classmethod
-    def for_user(cls, user) -> "SpotifySync":
+    def of(cls, user) -> "SpotifySync":
+        """The user's sync state, made on first use."""
         sync, _ = cls.objects.get_or_create(user=user)
         return sync
 
@@ -463,10 +428,11 @@ class SpotifySync(BackgroundJob):
             update_fields=["status", "progress", "finished_at", "steps_done", "message", *self.COUNTS, "updated_at"]
         )
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str) -> bool:
         """Stop here; what earlier steps wrote stays, and the next run resumes after them."""
         self.status, self.finished_at, self.message = self.Status.FAILED, timezone.now(), message[:300]
         self.save(update_fields=["status", "finished_at", "message", "updated_at"])
+        return True
 
     @property
     def summary(self) -> str:

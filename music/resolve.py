@@ -91,7 +91,7 @@ def resolve_spotify_ids(
         main = main_artists(track.pk for track in wanted)
         try:
             for track in wanted:
-                client = client or SpotifyClient.for_user(user)
+                client = client or SpotifyClient(user)
                 report.searches += 1
                 artist = main.get(track.pk) or track.artist_names.split(",")[0].strip()
                 found.append((track, best_match(track, client.search_track(track.title, artist))))

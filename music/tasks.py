@@ -1,4 +1,4 @@
-"""Celery tasks: thin adapters over music.history and music.features; retries live here.
+"""Celery tasks: thin adapters over music.history and music.features; retries go through the job (music.jobs).
 
 A rate limit reschedules the sync with Spotify's Retry-After as the countdown, never sleeping in a
 worker; QUOTA_EXCEEDED and a revoked token fail at once (retrying would not help). When tasks run
@@ -10,7 +10,6 @@ only a few calls' worth, since the web request that started the sync is waiting.
 from __future__ import annotations
 
 import logging
-import math
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
@@ -25,9 +24,7 @@ from music.models import Source, SpotifySync
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
-BACKOFF_S = (30, 60, 120, 300, 600, 600)  # when Spotify is down (5xx, timeouts)
-# The longest a sync waits to retry: shorter than SpotifySync.STALE_AFTER, so a waiting sync never looks dead.
-MAX_WAIT_S = 10 * 60
+BACKOFF_S = (30, 60, 120, 300, 600, 600)  # when Spotify is down (5xx, timeouts); at most SpotifySync.MAX_WAIT_S
 STAGGER_S = 20  # beat spreads the users' syncs out, so they do not share one rate-limit window
 # Filling features inside a web request (tasks run eagerly): batch providers only (Deezer is a call a
 # track, each up to 10 s), and at most this many calls — 3 ReccoBeats calls cover 120 tracks.
@@ -55,14 +52,14 @@ def sync_history_task(self, user_id: int) -> None:
     except RateLimited as error:
         if error.quota_exceeded:
             return  # sync_history recorded Spotify's words; a retry soon would meet the same answer
-        _retry(self, user, error.retry_after, f"Spotify is rate-limiting us, retrying in {error.retry_after} s")
+        SpotifySync.of(user).retry(self, error.retry_after, "Spotify is rate-limiting us")
         return
     except SpotifyUnavailable:
         delay = BACKOFF_S[min(self.request.retries, len(BACKOFF_S) - 1)]
-        _retry(self, user, delay, f"Spotify is not answering, retrying in {delay} s")
+        SpotifySync.of(user).retry(self, delay, "Spotify is not answering")
         return
     except ReconnectSpotify:
-        SpotifySync.for_user(user).fail("Reconnect Spotify: Spotify no longer accepts our access.")
+        SpotifySync.of(user).fail("Reconnect Spotify: Spotify no longer accepts our access.")
         return
     except SpotifyError as error:
         log.warning("History sync of user %s failed: %s", user_id, error)
@@ -71,23 +68,6 @@ def sync_history_task(self, user_id: int) -> None:
     transaction.on_commit(lambda: fill_features_task.delay(track_ids, user_id))
     # After the features are asked for: the taste model learns from them too.
     history_changed.send(sender=sync_history_task, user=user)
-
-
-def _retry(task, user, countdown: int, message: str) -> None:
-    """Reschedule the sync in `countdown` seconds, saying so; give up after MAX_RETRIES."""
-    state = SpotifySync.for_user(user)
-    if task.request.is_eager:
-        state.fail(f"{message.split(',')[0]}; try again in {countdown} s.")
-        return
-    if countdown > MAX_WAIT_S:
-        # A wait longer than the staleness window would look like a dead sync and let a second one start.
-        state.fail(f"{message.split(',')[0]}; try again in {math.ceil(countdown / 60)} min.")
-        return
-    if task.request.retries >= task.max_retries:
-        state.fail(f"{message.split(',')[0]}; gave up for now. Try again later.")
-        return
-    state.report(state.progress, message, status=SpotifySync.Status.WAITING)
-    raise task.retry(countdown=countdown)
 
 
 @shared_task

@@ -117,7 +117,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sync_settings(request: HttpRequest) -> HttpResponse:
     """Whether the user's own playlists count as history."""
-    state = SpotifySync.for_user(request.user)
+    state = SpotifySync.of(request.user)
     form = SyncSettingsForm(request.POST, instance=state)
     if form.is_valid():
         state.save(update_fields=form.changed_data or ["include_playlists"])  # never a running sync's state

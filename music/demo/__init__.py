@@ -1,4 +1,6 @@
-"""The embedded demo: a catalog of well-known songs, a demo user with some listening history, the plan templates.
+"""The embedded demo's music: a catalog of well-known songs, a demo user with some listening history.
+
+mixes.demo adds the plans and the scorer, and `load_demo` runs both.
 
 Everything here is safe to run again: a second run changes nothing (`make demo` runs it every time).
 """
@@ -7,18 +9,14 @@ from __future__ import annotations
 
 import csv
 import random
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from mixes.engine.plan import TEMPLATES, template
-from mixes.models import ScorerConfig, WorkoutPlan
 from music.catalog_csv import DEMO
 from music.hooks import history_changed
 from music.importers import ImportReport, import_csv
@@ -28,46 +26,10 @@ CATALOG_PATH = Path(__file__).with_name("catalog.csv")
 USERNAME = "demo"
 PASSWORD = "sessionmix-demo"
 EMAIL = "demo@example.com"
-ACTIVE_TEMPLATE = "easy-run"
 SEED_GENRES = ["pop", "edm"]
 HISTORY_SOURCE = "demo"
 HISTORY_SONGS = 60
 HISTORY_DAYS = 60
-
-
-@dataclass
-class DemoSummary:
-    catalog: ImportReport
-    user_created: bool
-    plays_created: int
-    plans_created: int
-    active_plan: str
-    scorer: str
-
-    def lines(self) -> list[str]:
-        catalog = self.catalog
-        history = f"{self.plays_created} plays added" if self.plays_created else "already there"
-        return [
-            f"Demo catalog: {catalog.rows} songs ({catalog.created} created, {catalog.updated} updated, "
-            f"{catalog.unchanged} unchanged).",
-            f"Demo user: {USERNAME} / {PASSWORD} ({'created' if self.user_created else 'already there'}).",
-            f"Listening history: {history}.",
-            f"Workout plans: {self.plans_created} added; active: {self.active_plan}.",
-            f"Scorer: {self.scorer}.",
-        ]
-
-
-def load_demo() -> DemoSummary:
-    """Everything the demo needs: catalog, user, history, preferences, plans, scorer."""
-    catalog = load_demo_catalog()
-    user_created = not get_user_model().objects.filter(username=USERNAME).exists()
-    user = create_demo_user()
-    plays = create_demo_history(user)
-    MusicPreferences.objects.get_or_create(user=user, defaults={"seed_genres": SEED_GENRES, "familiarity": 0.6})
-    plans = ensure_template_plans(user)
-    active = WorkoutPlan.objects.for_user(user).get(is_active=True)
-    history_changed.send(sender=load_demo, user=user)  # the demo user's taste model is learned from it
-    return DemoSummary(catalog, user_created, plays, len(plans), active.name, ScorerConfig.active().name)
 
 
 def load_demo_catalog() -> ImportReport:
@@ -107,9 +69,8 @@ def create_demo_user():
 
 
 def create_demo_history(user, *, seed: int = 42) -> int:
-    """A couple of months of plays over some demo songs, once: favourites, one-offs and a few skips.
-
-    Returns the number of plays created (0 when the history is already there).
+    """A couple of months of plays over some demo songs, once: favourites, one-offs and a few skips;
+    and the demo user's preferences. Returns the number of plays created (0 when the history is already there).
     """
     if not Play.objects.filter(user=user, source=HISTORY_SOURCE).exists():
         plays = _history(user, demo_tracks(), random.Random(seed), timezone.now().replace(microsecond=0))
@@ -117,6 +78,8 @@ def create_demo_history(user, *, seed: int = 42) -> int:
     else:
         plays = []
     TrackAffinity.rebuild_play_counts(user)
+    MusicPreferences.objects.get_or_create(user=user, defaults={"seed_genres": SEED_GENRES, "familiarity": 0.6})
+    history_changed.send(sender=create_demo_history, user=user)  # the demo user's taste model is learned from it
     return len(plays)
 
 
@@ -143,21 +106,3 @@ def _history(user, tracks: list[Track], rng: random.Random, now) -> list[Play]:
                 )
             )
     return plays
-
-
-def ensure_template_plans(user, active: str = ACTIVE_TEMPLATE) -> list[WorkoutPlan]:
-    """Give a user a copy of each plan template they lack; activate one if none is active.
-
-    Returns the plans created. New accounts get their plans from here too.
-    """
-    with transaction.atomic():
-        plans = WorkoutPlan.objects.for_user(user)
-        have = set(plans.values_list("template_key", flat=True))
-        created = [
-            WorkoutPlan.create_from_spec(user, template(key), template_key=key) for key in TEMPLATES if key not in have
-        ]
-        if not plans.filter(is_active=True).exists():
-            plan = plans.filter(template_key=active).first() or plans.first()
-            if plan is not None:
-                plan.activate()
-    return created

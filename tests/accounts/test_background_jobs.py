@@ -30,7 +30,7 @@ def test_sync_report_moves_updated_at(user):
 
 def test_sync_starting_keeps_a_settings_change_made_meanwhile(user):
     """begin() writes only the run's own fields: include_playlists switched on since the row was read stays on."""
-    sync = SpotifySync.for_user(user)
+    sync = SpotifySync.of(user)
     SpotifySync.objects.filter(pk=sync.pk).update(include_playlists=True)  # the settings form, meanwhile
     sync.begin()
     sync.refresh_from_db()
@@ -39,7 +39,7 @@ def test_sync_starting_keeps_a_settings_change_made_meanwhile(user):
 
 def test_sync_finishing_keeps_a_settings_change_made_meanwhile(user):
     """finish() writes only the run's own fields: include_playlists switched on during the sync stays on."""
-    sync = SpotifySync.for_user(user)
+    sync = SpotifySync.of(user)
     sync.begin()
     SpotifySync.objects.filter(pk=sync.pk).update(include_playlists=True)
     sync.finish()

@@ -54,7 +54,7 @@ def test_rotated_keys_still_read_old_tokens(settings):
 def test_token_near_expiry_is_refreshed_before_the_call(connected_user, spotify_sandbox):
     """An access token about to expire is refreshed first: one token call, then the request."""
     SocialToken.objects.update(expires_at=timezone.now() + timedelta(seconds=20))
-    SpotifyClient.for_user(connected_user).me()
+    SpotifyClient(connected_user).me()
     assert spotify_sandbox.count("POST", "/api/token") == 1
     assert stored(connected_user).expires_at > timezone.now() + timedelta(minutes=30)
 
@@ -62,7 +62,7 @@ def test_token_near_expiry_is_refreshed_before_the_call(connected_user, spotify_
 def test_401_refreshes_and_retries_once(connected_user, spotify_sandbox):
     """An access token Spotify no longer accepts is refreshed and the call repeated."""
     spotify_sandbox.expire_access_tokens()
-    assert SpotifyClient.for_user(connected_user).me()["id"] == "sandbox-demo"
+    assert SpotifyClient(connected_user).me()["id"] == "sandbox-demo"
     assert spotify_sandbox.count("GET", "/v1/me") == 2
 
 
@@ -71,7 +71,7 @@ def test_revoked_refresh_token_asks_to_reconnect(connected_user, spotify_sandbox
     spotify_sandbox.expire_access_tokens()
     spotify_sandbox.revoke_refresh_tokens()
     with pytest.raises(ReconnectSpotify):
-        SpotifyClient.for_user(connected_user).me()
+        SpotifyClient(connected_user).me()
     assert not SocialToken.objects.exists() and SocialAccount.objects.exists()
     client.force_login(connected_user)
     assert "Reconnect Spotify" in client.get("/settings/").text
@@ -81,28 +81,28 @@ def test_rate_limit_is_raised_at_once_with_retry_after(connected_user, spotify_s
     """A 429 is not slept through: the caller gets Retry-After at once."""
     spotify_sandbox.fault(path="/v1/me", status=429, retry_after=30, times=1)
     with pytest.raises(RateLimited) as error:
-        SpotifyClient.for_user(connected_user).me()
+        SpotifyClient(connected_user).me()
     assert error.value.retry_after == 30 and "try again in 30 s" in str(error.value)
 
 
 def test_server_errors_on_safe_calls_are_retried(connected_user, spotify_sandbox):
     """A 503 on a read is retried with backoff and then succeeds."""
     spotify_sandbox.fault(path="/v1/me", status=503, times=1)
-    assert SpotifyClient.for_user(connected_user).me()["id"] == "sandbox-demo"
+    assert SpotifyClient(connected_user).me()["id"] == "sandbox-demo"
 
 
 def test_server_errors_on_create_are_not_repeated(connected_user, spotify_sandbox):
     """Creating a playlist is never repeated blindly: a 500 is reported, and no playlist appears twice."""
     spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=500, times=1)
     with pytest.raises(SpotifyUnavailable):
-        SpotifyClient.for_user(connected_user).create_playlist("x", "", public=False)
+        SpotifyClient(connected_user).create_playlist("x", "", public=False)
     assert spotify_sandbox.count("POST", "/v1/me/playlists") == 1
 
 
 def test_user_without_spotify_is_not_connected(user):
     """Without a Spotify link the client says so."""
     with pytest.raises(SpotifyNotConnected):
-        SpotifyClient.for_user(user)
+        SpotifyClient(user)
 
 
 def test_tokens_never_reach_the_logs(connected_user, spotify_sandbox, caplog):
@@ -110,7 +110,7 @@ def test_tokens_never_reach_the_logs(connected_user, spotify_sandbox, caplog):
     access = decrypt(SocialToken.objects.values_list("token", flat=True).get())
     spotify_sandbox.fault(path="/v1/me", status=404, times=1)
     with caplog.at_level(logging.DEBUG):
-        client = SpotifyClient.for_user(connected_user)
+        client = SpotifyClient(connected_user)
         client.top_tracks("short_term")
         with pytest.raises(NotFound):
             client.me()
@@ -148,7 +148,7 @@ def test_token_our_keys_cannot_open_asks_to_reconnect(connected_user, spotify_sa
 
     settings.TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
     with pytest.raises(ReconnectSpotify):
-        SpotifyClient.for_user(connected_user).me()
+        SpotifyClient(connected_user).me()
     assert not SocialToken.objects.exists() and SocialAccount.objects.exists()
     assert spotify_sandbox.requests == []
 
@@ -160,13 +160,13 @@ def test_refresh_token_our_keys_cannot_open_asks_to_reconnect(connected_user, sp
     SocialToken.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
     settings.TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
     with pytest.raises(ReconnectSpotify):
-        SpotifyClient.for_user(connected_user).me()
+        SpotifyClient(connected_user).me()
     assert not SocialToken.objects.exists()
 
 
 def test_library_contains_tells_a_deleted_playlist(connected_user, spotify_sandbox):
     """GET /me/library/contains says whether the user still has a playlist: False once they deleted it."""
-    client = SpotifyClient.for_user(connected_user)
+    client = SpotifyClient(connected_user)
     playlist = client.create_playlist("x", "", public=False)
     uri = f"spotify:playlist:{playlist['id']}"
     assert client.library_contains([uri]) == [True]
@@ -177,7 +177,7 @@ def test_library_contains_tells_a_deleted_playlist(connected_user, spotify_sandb
 
 def test_my_playlists_pages_through_every_playlist(connected_user, spotify_sandbox):
     """Offset paging goes on until Spotify has no next page: 60 new playlists and the 4 followed are all read."""
-    client = SpotifyClient.for_user(connected_user)
+    client = SpotifyClient(connected_user)
     for number in range(60):
         client.create_playlist(f"Run {number}", "", public=False)
     assert len(list(client.my_playlists())) == 64

@@ -14,9 +14,9 @@ from django.db import connections
 from django.utils import timezone
 
 from accounts.spotify import SpotifyClient, SpotifyUnavailable
-from mixes.export import marker, request_save, save_playlist
+from mixes.export import marker, save_playlist
 from mixes.models import MixTrack, PlaylistExport, SessionMix
-from mixes.tasks import save_playlist_task
+from mixes.tasks import enqueue_save, save_playlist_task
 from music.models import Track
 from tests.factories import ArtistFactory, SessionMixFactory, TrackFactory
 
@@ -134,7 +134,7 @@ def test_server_error_on_second_add_loses_nothing_and_duplicates_nothing(connect
 def test_lost_playlist_id_is_found_by_marker(connected, spotify_sandbox):
     """A worker that died after creating the playlist but before storing its id: the retry adopts it."""
     mix = sandbox_mix(connected, spotify_sandbox, 4)
-    SpotifyClient.for_user(connected).create_playlist("Tempo Tuesday", marker(mix), public=False)
+    SpotifyClient(connected).create_playlist("Tempo Tuesday", marker(mix), public=False)
     export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="running", attempts=1)
     went_silent(export)
     save_playlist(export)
@@ -191,8 +191,8 @@ def test_double_click_queues_one_save(connected, spotify_sandbox, django_capture
     """A second Save while the first is queued queues nothing more."""
     mix = sandbox_mix(connected, spotify_sandbox, 2)
     with django_capture_on_commit_callbacks() as callbacks:
-        _, first = request_save(mix, name="A", description="", public=False)
-        _, second = request_save(mix, name="A", description="", public=False)
+        _, first = enqueue_save(mix, name="A", description="", public=False)
+        _, second = enqueue_save(mix, name="A", description="", public=False)
     assert (first, second) == (True, False)
     assert len(callbacks) == 1
 
@@ -332,7 +332,7 @@ def test_save_silent_too_long_stops_polling_and_can_be_saved_again(
     went_silent(export)
     assert "every 1s" not in panel(user_client, mix)
     with django_capture_on_commit_callbacks() as callbacks:
-        _, queued = request_save(mix, name="x", description="", public=False)
+        _, queued = enqueue_save(mix, name="x", description="", public=False)
     assert queued and len(callbacks) == 1
 
 

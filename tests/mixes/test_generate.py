@@ -57,7 +57,7 @@ def test_generate_remembers_choices(user_client, user, plan, catalog):
     """Seeds and preferences chosen on Screen 1 are the defaults next time."""
     artist = catalog[0].artists.first()
     post_generate(user_client, plan, seed_artists=artist.name, seed_genres=["rock"], familiarity=80)
-    prefs = MusicPreferences.for_user(user)
+    prefs = MusicPreferences.of(user)
     assert list(prefs.seed_artists.all()) == [artist]
     assert prefs.seed_genres == ["rock"] and prefs.familiarity == 0.8
 
@@ -147,7 +147,7 @@ def test_never_play_artists_are_left_out_and_remembered(user_client, user, plan,
     post_generate(user_client, plan, excluded_artists=banned.name)
     mix = SessionMix.objects.get(owner=user)
     assert not mix.tracks.filter(track__artists=banned).exists()
-    assert list(MusicPreferences.for_user(user).excluded_artists.all()) == [banned]
+    assert list(MusicPreferences.of(user).excluded_artists.all()) == [banned]
 
 
 def test_unknown_never_play_artist_is_refused(user_client, user, plan, catalog):

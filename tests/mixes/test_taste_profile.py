@@ -139,7 +139,7 @@ def test_learned_likes_and_dislikes_show_their_evidence(user_client, user):
 def test_a_never_play_artist_points_to_generate_instead_of_forget(user_client, user):
     """An artist the user chose never to play is changed where it was set, not forgotten here."""
     artist = ArtistFactory(name="Nope Band")
-    MusicPreferences.for_user(user).excluded_artists.add(artist)
+    MusicPreferences.of(user).excluded_artists.add(artist)
     rebuild_taste(user)
     html = user_client.get(TASTE).content.decode()
     assert "Nope Band" in html and "You asked never to play them" in html
@@ -253,7 +253,7 @@ def test_another_users_dislike_cannot_be_forgotten(user_client, user, other_user
 
 def test_a_never_play_artist_cannot_be_forgotten(user_client, user):
     """A never-play artist is a choice, not a belief: Forget refuses it."""
-    MusicPreferences.for_user(user).excluded_artists.add(ArtistFactory(name="Nope Band"))
+    MusicPreferences.of(user).excluded_artists.add(ArtistFactory(name="Nope Band"))
     rebuild_taste(user)
     response = user_client.post(FORGET, {"feature": "artist:nope band"}, headers=HTMX)
     assert response.status_code == 422

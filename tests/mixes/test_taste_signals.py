@@ -112,7 +112,7 @@ def test_a_track_deleted_from_an_exported_playlist_is_negative_evidence(user, mi
 def test_a_never_play_artist_is_strongly_negative(user):
     """Never play: the artist is avoided as strongly as several removals."""
     artist = ArtistFactory(name="Loud Band")
-    MusicPreferences.for_user(user).excluded_artists.add(artist)
+    MusicPreferences.of(user).excluded_artists.add(artist)
     rebuild_taste(user)
     taste = taste_for(user)
     assert taste.weight("artist:loud band") < -1

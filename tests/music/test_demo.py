@@ -1,70 +1,24 @@
 import csv
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.utils import timezone
 
-from mixes.engine.plan import TEMPLATES
-from mixes.models import Phase, ScorerConfig, WorkoutPlan
 from music import demo
 from music.catalog_csv import DEMO
-from music.models import (
-    Artist,
-    AudioFeatures,
-    MusicPreferences,
-    Play,
-    Source,
-    Track,
-    TrackAffinity,
-    TrackArtist,
-)
-from tests.factories import ArtistFactory, TrackFactory, WorkoutPlanFactory
-
-COUNTED = [
-    Track,
-    Artist,
-    TrackArtist,
-    AudioFeatures,
-    Play,
-    TrackAffinity,
-    MusicPreferences,
-    WorkoutPlan,
-    Phase,
-    ScorerConfig,
-    EmailAddress,
-    get_user_model(),
-]
-
-
-def load_demo() -> str:
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    return out.getvalue()
+from music.models import AudioFeatures, Play, Source, Track, TrackAffinity, TrackArtist
+from tests.factories import ArtistFactory, TrackFactory
 
 
 @pytest.fixture
 def demo_user(db):
-    load_demo()
+    """music's part of the demo: the catalog, the demo user and their history."""
+    demo.load_demo_catalog()
+    user = demo.create_demo_user()
+    demo.create_demo_history(user)
     return get_user_model().objects.get(username=demo.USERNAME)
-
-
-def counts() -> dict[str, int]:
-    return {model.__name__: model.objects.count() for model in COUNTED}
-
-
-def test_load_demo_twice_keeps_the_same_rows(db):
-    """A second load_demo adds, duplicates and changes nothing."""
-    load_demo()
-    first = counts()
-
-    out = load_demo()
-
-    assert counts() == first
-    assert "0 created, 0 updated" in out
 
 
 def test_demo_catalog_has_300_songs_with_demo_features(demo_user):
@@ -94,22 +48,6 @@ def test_demo_user_can_log_in(client, demo_user):
     assert EmailAddress.objects.get(user=demo_user).verified
 
 
-def test_demo_user_has_template_plans_with_easy_run_active(demo_user):
-    """The demo user has one plan per template and only the easy run is active."""
-    plans = WorkoutPlan.objects.for_user(demo_user)
-
-    assert sorted(plans.values_list("template_key", flat=True)) == sorted(TEMPLATES)
-    assert list(plans.filter(is_active=True).values_list("template_key", flat=True)) == ["easy-run"]
-
-
-def test_demo_user_has_preferences_and_scorer(demo_user):
-    """The demo user has seed genres and a familiarity of 0.6, and a scorer config is active."""
-    prefs = MusicPreferences.objects.get(user=demo_user)
-
-    assert prefs.seed_genres and prefs.familiarity == 0.6
-    assert ScorerConfig.objects.filter(is_active=True).count() == 1
-
-
 def test_demo_history_has_favourites_and_skips_in_the_last_60_days(demo_user):
     """About 60 songs were played over the last 60 days, some many times, a few skipped; affinities follow."""
     plays = Play.objects.filter(user=demo_user)
@@ -131,34 +69,6 @@ def test_demo_catalog_reuses_a_song_already_in_the_catalog(db):
 
     track = Track.objects.get(title="Blinding Lights")
     assert track.features.sources["tempo"] == Source.CATALOG
-
-
-def test_ensure_template_plans_gives_a_new_user_every_template(user):
-    """A new user gets a copy of every template, the easy run active."""
-    created = demo.ensure_template_plans(user)
-
-    assert len(created) == len(TEMPLATES)
-    assert WorkoutPlan.objects.for_user(user).get(is_active=True).template_key == "easy-run"
-
-
-def test_ensure_template_plans_adds_only_the_missing_ones(user):
-    """Templates the user already has are not copied again."""
-    demo.ensure_template_plans(user)
-    WorkoutPlan.objects.for_user(user).get(template_key="yoga").delete()
-
-    created = demo.ensure_template_plans(user)
-
-    assert [plan.template_key for plan in created] == ["yoga"]
-    assert WorkoutPlan.objects.for_user(user).count() == len(TEMPLATES)
-
-
-def test_ensure_template_plans_keeps_the_users_active_plan(user):
-    """A user whose own plan is active keeps it active."""
-    own = WorkoutPlanFactory(owner=user, is_active=True)
-
-    demo.ensure_template_plans(user)
-
-    assert WorkoutPlan.objects.for_user(user).get(is_active=True) == own
 
 
 def test_demo_catalog_can_fill_an_hour_long_run_with_varied_artists():

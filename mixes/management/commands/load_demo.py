@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from music.demo import load_demo
+from mixes.demo import load_demo
 
 
 class Command(BaseCommand):

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from mixes.engine.scorer import Weights, score
 from mixes.models import ScorerConfig
+from mixes.pools import load_pool, preferences_for
 from music.models import MasterList, MasterListEntry, PhaseKind, Track
 
 # Per phase kind: tempo range (half and double time count), energy range, and optional genres.
@@ -66,9 +67,6 @@ def reseed_global() -> dict[str, int]:
 
 def reseed_for_user(user) -> dict[str, int]:
     """The user's own list per phase kind: the scorer's best tracks for the middle of that kind's rules."""
-    from mixes.pools import load_pool
-    from mixes.services import preferences_for
-
     pool = load_pool(user)
     if not len(pool):
         return {}

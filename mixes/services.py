@@ -1,6 +1,7 @@
-"""The edges between the database and the engine: load a pool, build a mix, edit it.
+"""The verbs that build and edit a mix: generate, regenerate, swap, remove, move, lock, like, fix a BPM.
 
-The engine (mixes/engine) is plain Python; everything that reads or writes rows is here.
+Each reads its candidates through mixes.pools, asks the engine (mixes/engine, plain Python), and writes
+the rows; what the person does is recorded as Feedback, which teaches the taste model.
 """
 
 from __future__ import annotations
@@ -10,43 +11,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.functions import Abs
+from django.db.models import Q
 from django.utils import timezone
 
 from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
 from mixes.engine.plan import TEMPO_RANGE, PlanSpec
-from mixes.engine.scorer import Preferences, Weights
+from mixes.engine.scorer import Weights
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
-from mixes.pools import REJECTIONS, load_pool
+from mixes.pools import load_pool, preferences_for, rejected_keys, swap_candidates
 from mixes.tasks import enqueue_taste_rebuild
-from music.models import MusicPreferences, Track, TrackAffinity
-
-# Where a swap looks for candidates: this far from the section's targets, this many per tempo reading.
-SWAP_TEMPO_MARGIN = 10
-SWAP_ENERGY_MARGIN = 0.25
-SWAP_CANDIDATES = 1500
-
-
-def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
-    """The engine's view of a user's preferences, with a mix's own seeds where given."""
-    prefs = MusicPreferences.of(user)
-    excluded = frozenset(prefs.excluded_artists.values_list("name", flat=True))
-    if mix is None:
-        return Preferences(
-            seed_artists=frozenset(prefs.seed_artists.values_list("name", flat=True)),
-            seed_genres=frozenset(prefs.seed_genres),
-            excluded_artists=excluded,
-            familiarity=prefs.familiarity,
-            explicit_allowed=prefs.explicit_allowed,
-        )
-    return Preferences(
-        seed_artists=frozenset(mix.seed_artists),
-        seed_genres=frozenset(mix.seed_genres),
-        excluded_artists=excluded,
-        familiarity=mix.familiarity,
-        explicit_allowed=mix.explicit_allowed,
-    )
+from music.models import MusicPreferences, TrackAffinity
 
 
 def remember_choices(
@@ -120,7 +94,7 @@ def regenerate(mix: SessionMix, *, seed_artists: Iterable[str], seed_genres: Ite
         Weights.from_dict(mix.scorer_settings),
         seed=mix.seed,
         locked=locked,
-        exclude_keys=_rejected_keys(mix),
+        exclude_keys=rejected_keys(mix),
     )
     kept = {str(item.track_id): item for item in items if item.locked}
     with transaction.atomic():
@@ -145,7 +119,7 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
         slot,
         preferences_for(mix.owner, mix),
         Weights.from_dict(mix.scorer_settings),
-        exclude_keys=_rejected_keys(mix) | {str(item.track_id)},
+        exclude_keys=rejected_keys(mix) | {str(item.track_id)},
         seed=mix.seed,
     )
     if pick is None:
@@ -219,7 +193,7 @@ def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
 def refresh_explanations(mix: SessionMix) -> None:
     """Recompute scores, half/double-time reading and explanations for the mix as it now stands."""
     items = list(mix.tracks.select_related("track"))
-    pool = load_pool(mix.owner, only=Q(pk__in=_track_ids(items)))
+    pool = load_pool(mix.owner, only=Q(pk__in=[item.track_id for item in items]))
     sections = rescore(
         pool,
         mix.plan_spec(),
@@ -249,31 +223,6 @@ def _write_picks(mix: SessionMix, picks: list[Pick], locked_rows: dict[str, MixT
     MixTrack.objects.bulk_update(kept, ["section", "position", "tempo", "score", "tempo_factor", "why"])
 
 
-def swap_candidates(user, spec: PlanSpec, section: int, items: list[MixTrack]) -> Q:
-    """The tracks a swap chooses from: the mix's own, the person's (history, likes, corrections),
-    and the SWAP_CANDIDATES closest to the section's tempo in each reading (straight, double, half
-    time) within its energy range — enough for every good fit, however big the catalog.
-    """
-    part = spec.sections()[section]
-    targets = [spec.target_at(part.start_s + part.duration_s * i / 8) for i in range(9)]
-    low = min(t for t, _ in targets) - SWAP_TEMPO_MARGIN
-    high = max(t for t, _ in targets) + SWAP_TEMPO_MARGIN
-    energy = (min(e for _, e in targets) - SWAP_ENERGY_MARGIN, max(e for _, e in targets) + SWAP_ENERGY_MARGIN)
-    ids = set(_track_ids(items))
-    for factor in (1, 2, 0.5):
-        middle = (low + high) / 2 * factor
-        near = Track.objects.filter(
-            features__tempo__range=(low * factor, high * factor), features__energy__range=energy
-        ).order_by(Abs(F("features__tempo") - middle))
-        ids.update(near.values_list("pk", flat=True)[:SWAP_CANDIDATES])
-    # A plain list (at most a few thousand ids) and one simple subquery: both fast on SQLite and PostgreSQL.
-    return Q(pk__in=sorted(ids)) | Q(pk__in=TrackAffinity.objects.for_user(user).values("track_id"))
-
-
-def _track_ids(items: list[MixTrack]) -> list[int]:
-    return [item.track_id for item in items]
-
-
 def _slots(items: list[MixTrack]):
     """(section, slot within section, item) for the mix's tracks in order."""
     counters: dict[int, int] = defaultdict(int)
@@ -287,11 +236,6 @@ def _section_keys(mix: SessionMix, items: list[MixTrack]) -> list[list[str]]:
     for item in items:
         keys[item.section].append(str(item.track_id))
     return keys
-
-
-def _rejected_keys(mix: SessionMix) -> frozenset[str]:
-    """Tracks the person took out of this mix: they do not come back into it."""
-    return frozenset(str(pk) for pk in mix.feedback.filter(kind__in=REJECTIONS).values_list("track_id", flat=True))
 
 
 def _record(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> None:

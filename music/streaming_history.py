@@ -41,10 +41,10 @@ from typing import IO, Protocol
 from django.db import transaction
 from django.db.models import F
 
-from music.bulk import chunks
-from music.history import add_plays, save_spotify_tracks
+from music.bulk import add_plays, chunks
 from music.models import Play, Track, TrackAffinity, TrackArtist
 from music.normalize import fold, loose_title, song_key
+from music.spotify_tracks import save_spotify_tracks
 
 SOURCE = "export"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a history file, uploaded or inside a zip

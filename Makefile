@@ -49,9 +49,12 @@ test: install $(CHROMIUM)
 test-fast: install
 	$(BIN)/pytest -m "not browser"
 
+# ruff; the layers (import-linter's contracts in pyproject.toml); types of the plain-Python modules.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -134,6 +134,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 SPOTIFY_CLIENT_ID = os.environ.get("SPOTIFY_CLIENT_ID", "")
 SPOTIFY_CLIENT_SECRET = os.environ.get("SPOTIFY_CLIENT_SECRET", "")
 SPOTIFY_SANDBOX_URL = os.environ.get("SPOTIFY_SANDBOX_URL", "http://127.0.0.1:8888")
+# The app as the sandbox registers it (its stand-in for Spotify's dashboard), the catalog it plays,
+# and the OpenAPI description it holds every Web API exchange to (sonallux's fixed edition of Spotify's).
+SPOTIFY_SANDBOX_CLIENT_ID = "session-mix-sandbox"
+SPOTIFY_SANDBOX_CLIENT_SECRET = "sandbox-secret"
+SPOTIFY_SANDBOX_CLIENT_NAME = "Session Mix"
+SPOTIFY_SANDBOX_CATALOG = BASE_DIR / "music/demo/catalog.csv"
+SPOTIFY_OPENAPI_SPEC = Path(
+    os.environ.get("SPOTIFY_OPENAPI_SPEC", BASE_DIR.parent / "shared/spotify-openapi/fixed-spotify-open-api.yml")
+)
 SPOTIFY_REAL = bool(SPOTIFY_CLIENT_ID)  # real Spotify, not the sandbox
 if SPOTIFY_REAL:
     SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
@@ -141,7 +150,7 @@ if SPOTIFY_REAL:
     RECCOBEATS_API_URL = "https://api.reccobeats.com/v1"
     DEEZER_API_URL = "https://api.deezer.com"
 else:
-    SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET = "session-mix-sandbox", "sandbox-secret"
+    SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET = SPOTIFY_SANDBOX_CLIENT_ID, SPOTIFY_SANDBOX_CLIENT_SECRET
     SPOTIFY_ACCOUNTS_URL = SPOTIFY_SANDBOX_URL
     SPOTIFY_API_URL = f"{SPOTIFY_SANDBOX_URL}/v1"
     RECCOBEATS_API_URL = f"{SPOTIFY_SANDBOX_URL}/reccobeats/v1"

@@ -1,4 +1,4 @@
-"""The sandbox's music: the project's demo catalog given Spotify-like identities.
+"""The sandbox's music: a catalog CSV (its caller names it: the demo's) given Spotify-like identities.
 
 Every id is derived from the song (a hash of title and artists), so the same song has the
 same Spotify id, URI and ISRC in every run and on every machine. What the ReccoBeats and
@@ -14,8 +14,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
-CATALOG_PATH = Path(__file__).resolve().parents[2] / "music/demo/catalog.csv"
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ID_PATTERN = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -47,7 +45,10 @@ def percent(*parts: str) -> int:
 
 
 def fold(text: str) -> str:
-    """Lower-case, accents and punctuation removed: what search compares."""
+    """Lower-case, accents and punctuation removed: what search compares.
+
+    A copy of music.normalize.fold (the sandbox imports none of our code): tests/sandbox/test_copies.py pins the two.
+    """
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     return re.sub(r"[^\w]+", " ", text).strip()
@@ -156,8 +157,8 @@ def _song(row: dict, number: int, artists_by_name: dict[str, Artist], albums: di
     )
 
 
-def load_catalog(path: Path = CATALOG_PATH) -> list[Song]:
-    """The songs of the demo catalog CSV, in file order."""
+def load_catalog(path: Path) -> list[Song]:
+    """The songs of a catalog CSV in the demo's layout, in file order."""
     artists: dict[str, Artist] = {}
     albums: dict[tuple, Album] = {}
     album_sizes: dict[tuple, int] = {}

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from accounts.sandbox.exchange import Call, Reply, Router
 from accounts.sandbox.library import DEMO
-from accounts.sandbox.state import CLIENT_ID, CLIENT_NAME, CLIENT_SECRET, CODE_LIFETIME_S, ApiError, Code, World
+from accounts.sandbox.state import CODE_LIFETIME_S, ApiError, Client, Code, World
 
 # Spotify's scopes, with the words its consent page uses.
 SCOPES = {
@@ -47,9 +47,9 @@ LOOPBACK = {"127.0.0.1", "::1"}
 CARRIED = ("client_id", "response_type", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method")
 
 
-def _client_problem(client_id: str | None, redirect_uri: str | None) -> str | None:
+def _client_problem(client: Client, client_id: str | None, redirect_uri: str | None) -> str | None:
     """Why Spotify would show its error page instead of the consent page, or None."""
-    if client_id != CLIENT_ID:
+    if client_id != client.id:
         return "INVALID_CLIENT: Invalid client"
     parts = urlsplit(redirect_uri or "")
     if not parts.scheme or not parts.netloc:
@@ -75,9 +75,9 @@ def _error_page(message: str) -> Reply:
     return Reply(400, body)
 
 
-def _checked(params: dict[str, str | None]) -> Reply | None:
+def _checked(client: Client, params: dict[str, str | None]) -> Reply | None:
     """An error answer for a bad authorize request, or None to go on."""
-    problem = _client_problem(params.get("client_id"), params.get("redirect_uri"))
+    problem = _client_problem(client, params.get("client_id"), params.get("redirect_uri"))
     if problem:
         return _error_page(problem)
     state = params.get("state")
@@ -93,7 +93,7 @@ def _checked(params: dict[str, str | None]) -> Reply | None:
 def authorize_page(world: World, call: Call) -> Reply:
     """GET /authorize: the consent page."""
     params = {name: call.arg(name) for name in CARRIED}
-    refusal = _checked(params)
+    refusal = _checked(world.client, params)
     if refusal:
         return refusal
     hidden = "".join(
@@ -113,7 +113,7 @@ def authorize_page(world: World, call: Call) -> Reply:
 button{{font-size:1rem;padding:.6rem 1.4rem;border-radius:2rem;border:0;margin-right:.5rem}}
 button[value=agree]{{background:#1ed760}} fieldset{{border:1px solid #444}} code{{color:#999}}</style></head>
 <body><h1>Spotify sandbox</h1>
-<p><strong>{escape(CLIENT_NAME)}</strong> would like to connect to your Spotify account. It will be able to:</p>
+<p><strong>{escape(world.client.name)}</strong> would like to connect to your Spotify account. It will be able to:</p>
 <ul>{scopes or "<li>See your public profile</li>"}</ul>
 <form method="post" action="/authorize">{hidden}
 <fieldset><legend>Sign in as</legend>{accounts}</fieldset>
@@ -127,7 +127,7 @@ def authorize_decision(world: World, call: Call) -> Reply:
     """POST /authorize: Agree sends a code to the app, Cancel sends access_denied."""
     form = call.form
     params = {name: form.get(name) or None for name in CARRIED}
-    refusal = _checked(params)
+    refusal = _checked(world.client, params)
     if refusal:
         return refusal
     if form.get("action") != "agree":
@@ -170,9 +170,9 @@ def _s256(verifier: str) -> str:
 def token(world: World, call: Call) -> Reply:
     """POST /api/token: authorization_code and refresh_token grants."""
     client_id, secret = _client(call)
-    if client_id != CLIENT_ID:
+    if client_id != world.client.id:
         return _oauth_error("invalid_client", "Invalid client")
-    if secret != CLIENT_SECRET:
+    if secret != world.client.secret:
         return _oauth_error("invalid_client", "Invalid client secret")
     form = call.form
     grant_type = form.get("grant_type")

@@ -6,14 +6,15 @@ the control API for tests and the demo (/_sandbox). Every request to /v1 is chec
 the OpenAPI description before it is served, and every answer after; what is wrong is kept in
 `violations` and, in strict mode, the request is refused with a 400 that says why.
 
-Plain Python (http.server), no Django: it runs in a thread inside pytest or on its own.
+Plain Python (http.server), no Django: it runs in a thread inside pytest or on its own. What it
+knows of the app (its client and scopes), the catalog it serves and the OpenAPI file come from
+its caller (`manage.py spotify_sandbox` and the test fixtures read them from settings).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import logging
-import os
 import threading
 import time
 from html import escape
@@ -24,38 +25,40 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from accounts.sandbox import oauth, stand_ins, webapi
-from accounts.sandbox.catalog import CATALOG_PATH, load_catalog
+from accounts.sandbox.catalog import load_catalog
 from accounts.sandbox.exchange import Call, Reply, Router
 from accounts.sandbox.library import DEMO
-from accounts.sandbox.state import APP_SCOPES, ApiError, Fault, Logged, Violation, World
+from accounts.sandbox.state import ApiError, Client, Fault, Logged, Violation, World
 
 if TYPE_CHECKING:
     from accounts.sandbox.spec import SpecChecker
 
 log = logging.getLogger("accounts.sandbox")
 
-# Where the OpenAPI description is looked for: ../shared next to the checkout, unless the environment says.
-SPEC_PATH = Path(
-    os.environ.get(
-        "SPOTIFY_OPENAPI_SPEC",
-        Path(__file__).resolve().parents[3] / "shared/spotify-openapi/fixed-spotify-open-api.yml",
-    )
-)
-
 FAULT_FIELDS = ("path", "method", "status", "retry_after", "body", "delay_s", "times", "skip")
 
 
 class Sandbox:
-    """A running Spotify sandbox on 127.0.0.1; `Sandbox(port=0)` picks a free port."""
+    """A running Spotify sandbox on 127.0.0.1; `port=0` picks a free port.
+
+    `client` is the app it serves, `catalog_path` the catalog CSV it plays, `spec_path` the OpenAPI
+    description every /v1 exchange is checked against (a lenient sandbox serves unchecked without it).
+    """
 
     def __init__(
         self,
         port: int = 0,
         strict: bool = True,
         host: str = "127.0.0.1",
-        catalog_path: Path = CATALOG_PATH,
-        spec_path: Path = SPEC_PATH,
+        *,
+        client: Client,
+        catalog_path: Path,
+        spec_path: Path,
     ):
+        unknown = sorted(set(client.scopes) - set(oauth.SCOPES))
+        if unknown:
+            raise ValueError(f"Spotify has no scope {', '.join(unknown)}")
+        self.client = client
         self._songs = load_catalog(catalog_path)
         self._strict = strict
         self.checker: SpecChecker | None = None
@@ -68,7 +71,7 @@ class Sandbox:
                 raise
             log.warning("Requests to the sandbox are not checked against the OpenAPI description: %s", missing)
         self._lock = threading.RLock()
-        self.world = World(self._songs, strict)
+        self.world = self._seeded()
         self.router = Router()
         webapi.add_routes(self.router)
         oauth.add_routes(self.router)
@@ -150,10 +153,10 @@ class Sandbox:
         with self._lock:
             self.world.revoke_refresh_tokens()
 
-    def issue_token(self, account_id: str = DEMO, scopes: tuple[str, ...] = APP_SCOPES) -> dict:
-        """A token answer for the account, without the OAuth dance."""
+    def issue_token(self, account_id: str = DEMO, scopes: tuple[str, ...] | None = None) -> dict:
+        """A token answer for the account, without the OAuth dance (scopes None: the client's)."""
         with self._lock:
-            return self.world.issue_token(account_id, tuple(scopes))
+            return self.world.issue_token(account_id, None if scopes is None else tuple(scopes))
 
     def playlists(self, account_id: str = DEMO) -> list[dict]:
         """The account's own playlists (deleted ones flagged), in creation order."""
@@ -173,7 +176,7 @@ class Sandbox:
     def reset(self) -> None:
         """Back to the seeded library: no tokens, faults, requests or violations; strict as constructed."""
         with self._lock:
-            self.world = World(self._songs, self._strict)
+            self.world = self._seeded()
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -187,6 +190,9 @@ class Sandbox:
         self.stop()
 
     # Serving ----------------------------------------------------------------------------------
+
+    def _seeded(self) -> World:
+        return World(self.client, self._songs, self._strict)
 
     def respond(self, call: Call) -> Reply:
         """Log, check, misbehave if told to, serve, check the answer."""
@@ -288,7 +294,7 @@ class Sandbox:
             self.world.faults.clear()
             return Reply(200, {})
         if action == ("POST", "/_sandbox/reset"):
-            self.world = World(self._songs, self._strict)
+            self.world = self._seeded()
             return Reply(200, {})
         if action == ("POST", "/_sandbox/expire-tokens"):
             self.world.expire_access_tokens()

@@ -11,20 +11,22 @@ from typing import Any
 from accounts.sandbox.catalog import Song, spotify_id
 from accounts.sandbox.library import Account, Playlist, build_library
 
-CLIENT_ID = "session-mix-sandbox"
-CLIENT_SECRET = "sandbox-secret"
-CLIENT_NAME = "Session Mix"
 TOKEN_LIFETIME_S = 3600
 CODE_LIFETIME_S = 600
-# The scopes the app asks for (settings.SPOTIFY_SCOPES; the sandbox does not import Django).
-APP_SCOPES = (
-    "user-read-recently-played",
-    "user-top-read",
-    "user-library-read",
-    "playlist-read-private",
-    "playlist-modify-private",
-    "playlist-modify-public",
-)
+
+
+@dataclass(frozen=True)
+class Client:
+    """The one app the sandbox serves, as its caller describes it (the sandbox reads no settings).
+
+    `id`, `secret` and `name` are what Spotify's dashboard holds for the app; `scopes` are the ones
+    the app asks for, which `issue_token` grants when it is not told which.
+    """
+
+    id: str
+    secret: str
+    name: str
+    scopes: tuple[str, ...]
 
 
 class ApiError(Exception):
@@ -107,8 +109,9 @@ class Code:
 
 @dataclass
 class World:
-    """Everything a reset puts back: accounts, playlists, tokens, faults, the logs."""
+    """The client and songs served, and everything a reset puts back: accounts, playlists, tokens, faults, the logs."""
 
+    client: Client
     songs: list[Song]
     strict: bool
     accounts: dict[str, Account] = field(default_factory=dict)
@@ -133,10 +136,12 @@ class World:
 
     # Tokens ------------------------------------------------------------------------------
 
-    def issue_token(self, account_id: str, scopes: tuple[str, ...] = APP_SCOPES) -> dict:
-        """A fresh access and refresh token for the account, as POST /api/token answers."""
+    def issue_token(self, account_id: str, scopes: tuple[str, ...] | None = None) -> dict:
+        """A fresh access and refresh token for the account, as POST /api/token answers (None: the client's scopes)."""
         if account_id not in self.accounts:
             raise KeyError(f"no sandbox account {account_id!r}")
+        if scopes is None:
+            scopes = self.client.scopes
         access, refresh = "BQ" + secrets.token_urlsafe(48), "AQ" + secrets.token_urlsafe(48)
         self.access_tokens[access] = Grant(account_id, scopes, time.time() + TOKEN_LIFETIME_S)
         self.refresh_tokens[refresh] = Grant(account_id, scopes)

@@ -1,11 +1,13 @@
 import pytest
 import requests
 
+from accounts.sandbox.library import DEMO, NEWBIE
+
 
 class Api:
     """Requests to the sandbox as a connected app: a Bearer token for the demo account."""
 
-    def __init__(self, sandbox, account_id: str = "sandbox-demo"):
+    def __init__(self, sandbox, account_id: str = DEMO):
         self.sandbox = sandbox
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {sandbox.issue_token(account_id)['access_token']}"
@@ -27,4 +29,4 @@ def api(spotify_sandbox) -> Api:
 
 @pytest.fixture
 def newbie_api(spotify_sandbox) -> Api:
-    return Api(spotify_sandbox, "sandbox-newbie")
+    return Api(spotify_sandbox, NEWBIE)

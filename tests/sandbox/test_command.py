@@ -3,9 +3,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
+from django.conf import settings
 
-from accounts.sandbox import Sandbox
+from accounts.management.commands.spotify_sandbox import sandbox_from_settings
+from accounts.sandbox import Client, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +34,19 @@ def test_command_serves_until_interrupted():
 
 def test_lenient_sandbox_without_spec_still_serves(tmp_path):
     """Without the OpenAPI file a lenient sandbox serves unchecked (the demo on a bare machine)."""
-    with Sandbox(port=0, strict=False, spec_path=tmp_path / "missing.yml") as sandbox:
+    with sandbox_from_settings(port=0, strict=False, spec_path=tmp_path / "missing.yml") as sandbox:
         token = sandbox.issue_token()["access_token"]
         answer = requests.get(f"{sandbox.url}/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=5)
         assert answer.status_code == 200 and sandbox.checker is None
+
+
+def test_a_token_grants_the_scopes_the_app_asks_for(spotify_sandbox):
+    """Unless told which, the sandbox grants the scopes its caller passed in: settings.SPOTIFY_SCOPES."""
+    assert spotify_sandbox.issue_token()["scope"].split() == settings.SPOTIFY_SCOPES
+
+
+def test_a_scope_spotify_does_not_have_is_refused_at_start():
+    """A client asking for a scope Spotify lacks is a mistake in the caller: the sandbox will not start."""
+    client = Client(id="an-app", secret="a-secret", name="An App", scopes=("user-top-read", "user-read-minds"))
+    with pytest.raises(ValueError, match="user-read-minds"):
+        Sandbox(client=client, catalog_path=settings.SPOTIFY_SANDBOX_CATALOG, spec_path=settings.SPOTIFY_OPENAPI_SPEC)

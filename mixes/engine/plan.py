@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PHASE_KINDS = ("warm_up", "build", "steady", "peak", "interval", "recovery", "cool_down")
-MIX_TYPES = ("full", "warm_up", "main", "cool_down")
+from music.phases import PHASE_KINDS, TEMPO_RANGE
+
+# Each mix type (the part of a plan a mix covers, see PlanSpec.select) and its label; mixes.models.MixType.
+MIX_TYPE_LABELS = {
+    "full": "Full session",
+    "warm_up": "Warm-up only",
+    "main": "Main set only",
+    "cool_down": "Cool-down only",
+}
+MIX_TYPES = tuple(MIX_TYPE_LABELS)
 MIN_PHASE_S = 10
 MAX_PHASE_S = 6 * 3600
 MAX_PLAN_S = 6 * 3600
-TEMPO_RANGE = (30.0, 250.0)
 # Phases shorter than this are too short for a song of their own; runs of them become one section.
 SHORT_PHASE_S = 180
 
@@ -59,8 +66,8 @@ class PlanPhase:
         if not MIN_PHASE_S <= duration <= MAX_PHASE_S:
             raise PlanError(f"{where}: duration must be between {MIN_PHASE_S} s and 6 hours, not {duration:g} s.")
         tempo = _pair(data.get("tempo_bpm"), f"{where}: tempo_bpm")
-        if not all(TEMPO_RANGE[0] <= t <= TEMPO_RANGE[1] for t in tempo):
-            raise PlanError(f"{where}: tempo must be between 30 and 250 BPM.")
+        if not all(TEMPO_RANGE.low <= t <= TEMPO_RANGE.high for t in tempo):
+            raise PlanError(f"{where}: tempo must be between {TEMPO_RANGE.low} and {TEMPO_RANGE.high} BPM.")
         energy = _pair(data.get("energy"), f"{where}: energy")
         if not all(0 <= e <= 1 for e in energy):
             raise PlanError(f"{where}: energy must be between 0 and 1.")

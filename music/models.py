@@ -11,6 +11,7 @@ from django.db.models.functions import Left, StrIndex
 from django.utils import timezone
 
 from music.catalog_csv import ALL_FEATURE_FIELDS, EXTRA_FEATURE_FIELDS, FEATURE_FIELDS, FEATURE_RANGES
+from music.normalize import SONG_KEY_MAX_LENGTH
 from music.phases import PHASE_KIND_LABELS, TEMPO_RANGE
 
 
@@ -60,7 +61,9 @@ class Track(models.Model):
     explicit = models.BooleanField(default=False)
     genre = models.CharField(max_length=60, blank=True, db_index=True)
     song_key = models.CharField(
-        max_length=600, db_index=True, help_text="Normalized title and main artist: the same song under another id."
+        max_length=SONG_KEY_MAX_LENGTH,
+        db_index=True,
+        help_text="Normalized title and main artist: the same song under another id.",
     )
     # The title part of song_key (normalize.fold leaves no "|" in a title): a play finds its song by
     # title, then by any credited artist (music.streaming_history).

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from music.phases import PHASE_KINDS, TEMPO_RANGE
+from music.phases import PHASE_KINDS, TEMPO_RANGE, phase_kind
 
 # Each mix type (the part of a plan a mix covers, see PlanSpec.select) and its label; mixes.models.MixType.
 MIX_TYPE_LABELS = {
@@ -59,9 +59,10 @@ class PlanPhase:
         where = f"Phase {number}"
         if not isinstance(data, dict):
             raise PlanError(f"{where}: expected an object with name, kind, duration_s, tempo_bpm and energy.")
-        kind = str(data.get("kind", "steady")).replace("-", "_").lower()
-        if kind not in PHASE_KINDS:
-            raise PlanError(f"{where}: unknown kind {kind!r}; use one of {', '.join(PHASE_KINDS)}.")
+        written = str(data.get("kind", "steady"))
+        kind = phase_kind(written)
+        if kind is None:
+            raise PlanError(f"{where}: unknown kind {written!r}; use one of {', '.join(PHASE_KINDS)}.")
         duration = _number(data.get("duration_s"), f"{where}: duration_s")
         if not MIN_PHASE_S <= duration <= MAX_PHASE_S:
             raise PlanError(f"{where}: duration must be between {MIN_PHASE_S} s and 6 hours, not {duration:g} s.")

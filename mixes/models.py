@@ -10,13 +10,23 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, TEMPLATES, PlanError, PlanPhase, PlanSpec, template
+from mixes.engine.plan import (
+    MAX_PHASE_S,
+    MAX_PLAN_S,
+    MIX_TYPE_LABELS,
+    TEMPLATES,
+    PlanError,
+    PlanPhase,
+    PlanSpec,
+    template,
+)
 from music.jobs import BackgroundJob
 from music.models import PhaseKind, Track
+from music.phases import TEMPO_RANGE
 
 NEW_PHASE_S = 300
 DEFAULT_TEMPLATE = "easy-run"  # the plan a new account starts with active
-TEMPO_VALIDATORS = [MinValueValidator(30), MaxValueValidator(250)]
+TEMPO_VALIDATORS = [MinValueValidator(TEMPO_RANGE.low), MaxValueValidator(TEMPO_RANGE.high)]
 ENERGY_VALIDATORS = [MinValueValidator(0), MaxValueValidator(1)]
 
 
@@ -244,11 +254,10 @@ class ScorerConfig(models.Model):
         return {name: getattr(self, name) for name in fields}
 
 
-class MixType(models.TextChoices):
-    FULL = "full", "Full session"
-    WARM_UP = "warm_up", "Warm-up only"
-    MAIN = "main", "Main set only"
-    COOL_DOWN = "cool_down", "Cool-down only"
+# The engine's mix types and labels (mixes.engine.plan): MixType.FULL is "full", "Full session", ...
+MixType = models.TextChoices(
+    "MixType", [(mix_type.upper(), (mix_type, label)) for mix_type, label in MIX_TYPE_LABELS.items()], module=__name__
+)
 
 
 class SessionMixQuerySet(OwnedQuerySet):

@@ -174,13 +174,13 @@ def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
     """The person knows better: for them, this track's tempo is ×2 or ÷2 what we had.
 
     The fix is theirs (TrackAffinity.tempo_override), not the catalog's: other people's mixes
-    don't change. Raises ValueError, fit to show, for a tempo outside 30–250 BPM.
+    don't change. Raises ValueError, fit to show, for a tempo outside TEMPO_RANGE (music.phases).
     """
     if item.tempo is None:
         raise ValueError("This track has no tempo to correct.")
     tempo = round(item.tempo * factor, 2)
     if not TEMPO_RANGE[0] <= tempo <= TEMPO_RANGE[1]:
-        raise ValueError(f"That would make it {tempo:.0f} BPM; tempos go from 30 to 250.")
+        raise ValueError(f"That would make it {tempo:.0f} BPM; tempos go from {TEMPO_RANGE[0]} to {TEMPO_RANGE[1]}.")
     with transaction.atomic():
         TrackAffinity.objects.update_or_create(
             user=mix.owner, track_id=item.track_id, defaults={"tempo_override": tempo}

@@ -35,7 +35,6 @@ EXTRA_FEATURE_FIELDS = (
 )
 ALL_FEATURE_FIELDS = FEATURE_FIELDS + EXTRA_FEATURE_FIELDS
 ARTIST_NAME_MAX_LENGTH = 300
-SONG_KEY_MAX_LENGTH = 600
 # What a catalog file or a provider may give; anything outside is a mistake, not music.
 FEATURE_RANGES = {
     "tempo": (0.0, 300.0),
@@ -84,7 +83,7 @@ class TrackRow:
     @cached_property
     def song_key(self) -> str:
         """The song this track is an edition of (worked out when first asked: a pool of rows with ids never asks)."""
-        return normalize.song_key(self.title, self.artists[0])[:SONG_KEY_MAX_LENGTH]
+        return normalize.song_key(self.title, self.artists[0])
 
     @property
     def key(self) -> str:

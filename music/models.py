@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from music.catalog_csv import ALL_FEATURE_FIELDS, EXTRA_FEATURE_FIELDS, FEATURE_FIELDS, FEATURE_RANGES
 from music.jobs import BackgroundJob
+from music.normalize import SONG_KEY_MAX_LENGTH
+from music.phases import PHASE_KIND_LABELS, TEMPO_RANGE
 
 
 class Artist(models.Model):
@@ -60,7 +62,9 @@ class Track(models.Model):
     explicit = models.BooleanField(default=False)
     genre = models.CharField(max_length=60, blank=True, db_index=True)
     song_key = models.CharField(
-        max_length=600, db_index=True, help_text="Normalized title and main artist: the same song under another id."
+        max_length=SONG_KEY_MAX_LENGTH,
+        db_index=True,
+        help_text="Normalized title and main artist: the same song under another id.",
     )
     # The title part of song_key (normalize.fold leaves no "|" in a title): a play finds its song by
     # title, then by any credited artist (music.streaming_history).
@@ -166,14 +170,10 @@ class AudioFeatures(models.Model):
         self.save(update_fields=["tempo", "sources"])
 
 
-class PhaseKind(models.TextChoices):
-    WARM_UP = "warm_up", "Warm-up"
-    BUILD = "build", "Build"
-    STEADY = "steady", "Steady"
-    PEAK = "peak", "Peak"
-    INTERVAL = "interval", "Interval"
-    RECOVERY = "recovery", "Recovery"
-    COOL_DOWN = "cool_down", "Cool-down"
+# The kinds and labels of music.phases, where they are defined: PhaseKind.WARM_UP is "warm_up", "Warm-up", ...
+PhaseKind = models.TextChoices(
+    "PhaseKind", [(kind.upper(), (kind, label)) for kind, label in PHASE_KIND_LABELS.items()], module=__name__
+)
 
 
 class MasterListQuerySet(models.QuerySet):
@@ -214,7 +214,7 @@ class MasterList(models.Model):
         if not self.rules:
             return
         errors = []
-        for name, low_bound, high_bound in (("tempo", 30, 250), ("energy", 0, 1)):
+        for name, low_bound, high_bound in (("tempo", *TEMPO_RANGE), ("energy", 0, 1)):
             pair = self.rules.get(name)
             numbers = isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, (int, float)) for v in pair)
             if not numbers or not low_bound <= pair[0] <= pair[1] <= high_bound:

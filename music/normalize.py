@@ -11,6 +11,8 @@ _FEAT = re.compile(r"\s+(feat\.?|ft\.?|featuring)\s+.*$")
 # A remaster note, a version or a year at the end of a folded title, with no dash before it.
 _LOOSE_TAIL = re.compile(r"(\s+(remaster(ed)?|(single|album|radio|mono|stereo|original)\s+version|(19|20)\d\d|\d\d))+$")
 _NON_WORD = re.compile(r"[^\w]+")
+# Track.song_key's max_length: a longer key is cut to this, wherever it is made.
+SONG_KEY_MAX_LENGTH = 600
 
 
 def fold(text: str) -> str:
@@ -28,8 +30,13 @@ def song_title(title: str) -> str:
 
 
 def song_key(title: str, artist: str) -> str:
-    """A key equal for the same song by the same main artist, whatever the edition."""
-    return f"{song_title(title)}|{fold(artist)}"
+    """A key equal for the same song by the same main artist, whatever the edition; as long as stored at most."""
+    return join_song_key(song_title(title), fold(artist))
+
+
+def join_song_key(title: str, artist: str) -> str:
+    """The song key of a song title (as `song_title` gives it) and a folded artist name, cut to the stored length."""
+    return f"{title}|{artist}"[:SONG_KEY_MAX_LENGTH]
 
 
 def loose_title(title: str) -> str:

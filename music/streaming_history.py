@@ -43,7 +43,7 @@ from django.db.models import F
 
 from music.bulk import add_plays, chunks
 from music.models import Play, Track, TrackAffinity, TrackArtist
-from music.normalize import fold, loose_title, song_key
+from music.normalize import fold, join_song_key, loose_title, song_key
 from music.spotify_tracks import save_spotify_tracks
 
 SOURCE = "export"
@@ -55,7 +55,6 @@ SKIP_MS = 30_000  # a play shorter than this is a skip, in the basic format
 MIN_CREATE_MS = 60_000  # a song new to the catalog needs one play this long to be added
 MAX_MS_PLAYED = 24 * 3600 * 1000  # no play lasts longer; it also keeps the value a 32-bit integer
 EARLIEST = datetime(2006, 1, 1, tzinfo=UTC)  # Spotify did not exist before
-SONG_KEY_MAX_LENGTH = Track._meta.get_field("song_key").max_length
 # Of two catalog tracks for one song, the one with a Spotify id, else the oldest.
 PREFERRED = (F("spotify_id").asc(nulls_last=True), "pk")
 _URI = re.compile(r"spotify:track:([A-Za-z0-9]{1,32})")
@@ -107,7 +106,7 @@ class HistoryPlay:
 @lru_cache(maxsize=100_000)
 def _song_key(title: str, artist: str) -> str:
     """Song keys repeat across tens of thousands of plays: work each out once."""
-    return song_key(title, artist)[:SONG_KEY_MAX_LENGTH]
+    return song_key(title, artist)
 
 
 @lru_cache(maxsize=100_000)
@@ -412,7 +411,7 @@ def _credited_keys(plays: list[HistoryPlay]) -> dict[str, int]:
     keys: dict[str, int] = {}
     for pk, title, artist_names in candidates:
         for name in [*credited[pk], *artist_names.split(", ")]:
-            keys.setdefault(f"{title}|{fold(name)}"[:SONG_KEY_MAX_LENGTH], pk)
+            keys.setdefault(join_song_key(title, fold(name)), pk)
     return keys
 
 

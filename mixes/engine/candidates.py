@@ -64,7 +64,7 @@ def segments(plan: PlanSpec, section: Section) -> list[tuple[tuple[float, float]
         if i:
             previous = phases[i - 1]
             ends.append(((previous.tempo[1], previous.energy[1]), (phase.tempo[0], phase.energy[0])))
-    return sorted({tuple(sorted(pair)) for pair in ends})
+    return sorted({(low, high) for low, high in map(sorted, ends)})
 
 
 def gap(tempo: np.ndarray, low: float, high: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Read a track catalog for the generator from a TidyTuesday or Kaggle "Spotify Tracks" CSV file.
+"""Read a candidate pool for the generator from a TidyTuesday or Kaggle "Spotify Tracks" CSV file.
 
 The rows are read and checked by `music.catalog_csv`, as the catalog import reads them: a row the import would
 refuse is skipped and counted. Only the core columns are needed (id, name, artists, tempo, energy, duration_ms);
@@ -10,8 +10,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from mixes.engine.pool import TrackRecord
+from mixes.engine.pool import Pool, TrackRecord
 from music.catalog_csv import KAGGLE, TIDYTUESDAY, CatalogError, RowError, TrackRow, find_layout, read_rows
+
+
+def read_pool(path) -> Pool:
+    """A pool of the catalog CSV's tracks (skipped rows counted in Pool.skipped_rows). CatalogError for a bad file."""
+    records, skipped = read_catalog(path)
+    return Pool.from_records(records, skipped_rows=skipped)
 
 
 def read_catalog(path) -> tuple[list[TrackRecord], int]:

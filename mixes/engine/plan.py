@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-PHASE_KINDS = ("warm_up", "build", "steady", "peak", "interval", "recovery", "cool_down")
-MIX_TYPES = ("full", "warm_up", "main", "cool_down")
+from music.phases import PHASE_KINDS, TEMPO_RANGE, phase_kind
+
+# Each mix type (the part of a plan a mix covers, see PlanSpec.select) and its label; mixes.models.MixType.
+MIX_TYPE_LABELS = {
+    "full": "Full session",
+    "warm_up": "Warm-up only",
+    "main": "Main set only",
+    "cool_down": "Cool-down only",
+}
+MIX_TYPES = tuple(MIX_TYPE_LABELS)
 MIN_PHASE_S = 10
 MAX_PHASE_S = 6 * 3600
 MAX_PLAN_S = 6 * 3600
-TEMPO_RANGE = (30.0, 250.0)
 # Phases shorter than this are too short for a song of their own; runs of them become one section.
 SHORT_PHASE_S = 180
 
@@ -52,15 +59,16 @@ class PlanPhase:
         where = f"Phase {number}"
         if not isinstance(data, dict):
             raise PlanError(f"{where}: expected an object with name, kind, duration_s, tempo_bpm and energy.")
-        kind = str(data.get("kind", "steady")).replace("-", "_").lower()
-        if kind not in PHASE_KINDS:
-            raise PlanError(f"{where}: unknown kind {kind!r}; use one of {', '.join(PHASE_KINDS)}.")
+        written = str(data.get("kind", "steady"))
+        kind = phase_kind(written)
+        if kind is None:
+            raise PlanError(f"{where}: unknown kind {written!r}; use one of {', '.join(PHASE_KINDS)}.")
         duration = _number(data.get("duration_s"), f"{where}: duration_s")
         if not MIN_PHASE_S <= duration <= MAX_PHASE_S:
             raise PlanError(f"{where}: duration must be between {MIN_PHASE_S} s and 6 hours, not {duration:g} s.")
         tempo = _pair(data.get("tempo_bpm"), f"{where}: tempo_bpm")
-        if not all(TEMPO_RANGE[0] <= t <= TEMPO_RANGE[1] for t in tempo):
-            raise PlanError(f"{where}: tempo must be between 30 and 250 BPM.")
+        if not all(TEMPO_RANGE.low <= t <= TEMPO_RANGE.high for t in tempo):
+            raise PlanError(f"{where}: tempo must be between {TEMPO_RANGE.low} and {TEMPO_RANGE.high} BPM.")
         energy = _pair(data.get("energy"), f"{where}: energy")
         if not all(0 <= e <= 1 for e in energy):
             raise PlanError(f"{where}: energy must be between 0 and 1.")

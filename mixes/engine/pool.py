@@ -1,6 +1,7 @@
 """The candidate tracks, as NumPy arrays the scorer and the generator work on.
 
-A Pool is built once per request (from the database or a CSV catalog) and only read afterwards.
+A Pool is built once per request (from the database, or a CSV catalog by mixes.engine.catalog_csv.read_pool) and
+only read afterwards.
 Artists and songs become small integers: two tracks share an artist when they share an artist id (names are
 compared folded: case, accents and punctuation do not count), and are the same song when they share a song id
 (`music.normalize.song_key` of the title and main artist).
@@ -240,14 +241,6 @@ class Pool:
             artist_folded=list(artist_index),
             **taste,
         )
-
-    @classmethod
-    def from_csv(cls, path) -> Pool:
-        """A pool from a TidyTuesday or Kaggle Spotify CSV. Raises catalog_csv.CatalogError for a bad file."""
-        from mixes.engine.catalog_csv import read_catalog
-
-        records, skipped = read_catalog(path)
-        return cls.from_records(records, skipped_rows=skipped)
 
     def resample(self, n: int, seed: int = 0) -> Pool:
         """n tracks drawn with replacement, each a new track: its own key and its own song (for benchmarks)."""

@@ -10,11 +10,15 @@ an array of pool indexes; the generator scores about a thousand candidates per s
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mixes.engine.plan import PHASE_KINDS
 from mixes.engine.pool import Pool, list_bit
+
+if TYPE_CHECKING:
+    from mixes.engine.taste import PoolTaste
 
 # (valence, danceability) each phase kind asks for: lively for hard work, calm to come down.
 MOOD_TARGETS = {
@@ -171,7 +175,9 @@ class Scorer:
         if parts:
             n = len(scores)
             result.parts = {
-                name: np.broadcast_to(part if np.ndim(part) == 0 else part[positions], n).astype(np.float64)
+                name: np.broadcast_to(
+                    part[positions] if isinstance(part, np.ndarray) and part.ndim else part, n
+                ).astype(np.float64)
                 for name, part in self.parts.items()
             }
             result.parts["tempo"] = w.tempo * t_fit
@@ -217,7 +223,7 @@ class Scorer:
         if part["master_list"] > 0:
             extras.append((part["master_list"], f"on the {self.phase_kind.replace('_', '-')} list"))
         if abs(part["taste"]) >= TASTE_WORDS_AT and pool.taste is not None:
-            extras.append((abs(part["taste"]), _taste_words(pool, index, part["taste"], bool(known))))
+            extras.append((abs(part["taste"]), _taste_words(pool.taste, index, part["taste"], bool(known))))
         good_mood = self.weights.mood > 0 and part["mood"] >= 0.8 * self.weights.mood
         if good_mood and np.isfinite(pool.valence[index]):
             extras.append((part["mood"], f"{MOOD_WORDS.get(self.phase_kind, 'easy')} mood"))
@@ -233,9 +239,9 @@ def feedback(pool: Pool, idx: np.ndarray) -> np.ndarray:
     return np.clip(value, -1.0, 1.0)
 
 
-def _taste_words(pool: Pool, index: int, part: float, known: bool) -> str:
+def _taste_words(taste: PoolTaste, index: int, part: float, known: bool) -> str:
     """What the taste model saw in this track, in a person's words; "" when no one artist or genre stands out."""
-    strongest = pool.taste.strongest(index)
+    strongest = taste.strongest(index)
     if strongest is not None and abs(strongest[1]) >= TASTE_WORDS_AT and (strongest[1] > 0) == (part > 0):
         attribute, contribution = strongest
         artist = attribute.feature.startswith("artist:")

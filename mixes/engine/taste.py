@@ -279,13 +279,13 @@ def fit(evidence: Evidence, forgotten: Iterable[Forget] = (), prior_variance: fl
         columns.setdefault(f"artist:{name}", len(columns))
     # Observation rows: a liked and a not-liked row per track (where it has such evidence), then avoided artists.
     rows, cols, vals = [], [], []
-    observations = []  # (y, weight)
-    for y, weights in ((1.0, positive[has]), (0.0, negative[has])):
+    observations: list[tuple[float, float]] = []  # (y, weight)
+    for outcome, weights in ((1.0, positive[has]), (0.0, negative[has])):
         present = np.flatnonzero(weights > 0)
         base = len(observations)
         position = np.full(len(has), -1)
         position[present] = base + np.arange(len(present))
-        observations += [(y, float(w)) for w in weights[present]]
+        observations += [(outcome, float(w)) for w in weights[present]]
         rows.append(position[present])
         cols.append(np.zeros(len(present), dtype=np.int64))
         vals.append(np.ones(len(present)))

@@ -47,17 +47,24 @@ class Group:
 
     @property
     def size(self) -> int:
-        return len(self.pool.artist_names) if self.names is None else len(self.names)
+        return len(self._artists.artist_names) if self.names is None else len(self.names)
 
     def name(self, code: int) -> str:
-        return f"{self.prefix}{self.pool.artist_folded[code]}" if self.names is None else self.names[code]
+        return f"{self.prefix}{self._artists.artist_folded[code]}" if self.names is None else self.names[code]
 
     def code(self, feature: str) -> int | None:
         if not feature.startswith(self.prefix):
             return None
         if self.names is None:
-            return self.pool.artist_id_by_name.get(feature[len(self.prefix) :])
+            return self._artists.artist_id_by_name.get(feature[len(self.prefix) :])
         return self._codes.get(feature)
+
+    @property
+    def _artists(self) -> Pool:
+        """The pool whose artist ids an artist group's codes are (the group without names of its own)."""
+        if self.pool is None:
+            raise ValueError(f"The {self.prefix!r} group has no names and no pool to name its codes.")
+        return self.pool
 
     @property
     def _codes(self) -> dict[str, int]:

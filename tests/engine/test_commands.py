@@ -96,6 +96,20 @@ def test_generate_mix_refuses_a_bad_plan(tmp_path, tidy_csv):
         run("generate_mix", "--plan", path, "--catalog", tidy_csv)
 
 
+def test_generate_mix_reads_phase_kinds_as_people_write_them(tmp_path, tidy_csv):
+    """A plan file whose kinds read "Warm up" and "cool-down" gives a warm-up-only and a cool-down-only mix."""
+    path = tmp_path / "plan.json"
+    phases = [
+        {"kind": "Warm up", "duration_s": 480, "tempo_bpm": [110, 150], "energy": [0.45, 0.65]},
+        {"kind": "steady", "duration_s": 600, "tempo_bpm": 160, "energy": 0.8},
+        {"kind": "cool-down", "duration_s": 300, "tempo_bpm": [140, 100], "energy": [0.6, 0.4]},
+    ]
+    path.write_text(json.dumps({"phases": phases}))
+    for mix_type, name in (("warm_up", "Warm-up"), ("cool_down", "Cool-down")):
+        data = json.loads(run("generate_mix", "--plan", path, "--catalog", tidy_csv, "--json", "--mix-type", mix_type))
+        assert [phase["name"] for phase in data["phases"]] == [name]
+
+
 def test_generate_mix_refuses_a_plan_that_is_not_json(tmp_path, tidy_csv):
     """A plan file that is not JSON is a CommandError."""
     path = tmp_path / "plan.json"

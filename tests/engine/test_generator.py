@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mixes.engine.generator import Curve, Locked, generate, replacement, rescore
+from mixes.engine.fill import Curve
+from mixes.engine.generator import Locked, generate, replacement, rescore
 from mixes.engine.metrics import duplicates, spacing_violations
 from mixes.engine.plan import template
 from mixes.engine.pool import Pool

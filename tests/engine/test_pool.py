@@ -2,7 +2,7 @@
 
 import pytest
 
-from mixes.engine.catalog_csv import CatalogError
+from mixes.engine.catalog_csv import CatalogError, read_pool
 from mixes.engine.pool import Pool
 from tests.engine.helpers import records, track, write_kaggle, write_tidy
 
@@ -82,7 +82,7 @@ def test_tidytuesday_csv_is_read_and_deduplicated(tmp_path):
             ("id2", "Zero", "Band", "rock", "0", "2.33e-1", "180000"),
         ],
     )
-    pool = Pool.from_csv(path)
+    pool = read_pool(path)
     assert pool.keys == ["id1", "id2"]
     assert pool.record(0).title == "Hello, World"
     assert pool.record(0).genre == "pop"
@@ -96,7 +96,7 @@ def test_kaggle_csv_splits_artists_and_reads_explicit(tmp_path):
         tmp_path / "tracks.csv",
         [("k1", "Duet", "Ariana Grande;The Weeknd", "pop", "120", "0.8", "210000", "True")],
     )
-    record = Pool.from_csv(path).record(0)
+    record = read_pool(path).record(0)
     assert record.artists == ("Ariana Grande", "The Weeknd")
     assert record.explicit is True
     assert record.genre == "pop"
@@ -107,7 +107,7 @@ def test_csv_rows_without_duration_are_skipped(tmp_path):
     path = write_tidy(
         tmp_path / "songs.csv", [("a", "A", "X", "pop", "120", "0.5", ""), ("b", "B", "X", "pop", "1", "0.5", "1")]
     )
-    pool = Pool.from_csv(path)
+    pool = read_pool(path)
     assert pool.keys == ["b"]
     assert pool.skipped_rows == 1
 
@@ -117,13 +117,13 @@ def test_unknown_csv_layout_is_a_catalog_error(tmp_path):
     path = tmp_path / "other.csv"
     path.write_text("id,name\n1,x\n")
     with pytest.raises(CatalogError, match="not a catalog layout we know"):
-        Pool.from_csv(path)
+        read_pool(path)
 
 
 def test_missing_csv_is_a_catalog_error(tmp_path):
     """A path with no file is a clear error."""
     with pytest.raises(CatalogError, match="No catalog file"):
-        Pool.from_csv(tmp_path / "none.csv")
+        read_pool(tmp_path / "none.csv")
 
 
 def test_binary_file_is_a_catalog_error(tmp_path):
@@ -131,7 +131,7 @@ def test_binary_file_is_a_catalog_error(tmp_path):
     path = tmp_path / "x.csv"
     path.write_bytes(b"\xff\xfe\x00\x81garbage")
     with pytest.raises(CatalogError):
-        Pool.from_csv(path)
+        read_pool(path)
 
 
 def test_tracks_by_finds_lead_and_featured_credits():

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from mixes.engine.catalog_csv import read_pool
 from mixes.engine.generator import generate
 from mixes.engine.metrics import measure
 from mixes.engine.plan import template
@@ -22,7 +23,7 @@ pytestmark = [
 
 @cache
 def songs() -> Pool:
-    return Pool.from_csv(DATASET)
+    return read_pool(DATASET)
 
 
 def test_dataset_loads_as_its_readme_says():

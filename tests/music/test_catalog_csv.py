@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from mixes.engine.catalog_csv import read_catalog
-from music import catalog_csv
+from music import catalog_csv, normalize
 from music.catalog_csv import KAGGLE, TIDYTUESDAY, RowError, find_layout
 from music.models import Artist, AudioFeatures, Track
 from tests.engine.helpers import TIDY_COLUMNS, write_tidy
@@ -31,7 +31,7 @@ def test_limits_are_the_models():
     assert catalog_csv.FEATURE_FIELDS == AudioFeatures.FIELDS
     assert catalog_csv.ALL_FEATURE_FIELDS == AudioFeatures.ALL_FIELDS
     assert Artist._meta.get_field("name").max_length == catalog_csv.ARTIST_NAME_MAX_LENGTH
-    assert Track._meta.get_field("song_key").max_length == catalog_csv.SONG_KEY_MAX_LENGTH
+    assert Track._meta.get_field("song_key").max_length == normalize.SONG_KEY_MAX_LENGTH
 
 
 def test_core_columns_are_a_layout_for_a_pool_but_not_for_an_import():

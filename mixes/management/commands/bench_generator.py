@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mixes.engine.catalog_csv import CatalogError
+from mixes.engine.catalog_csv import CatalogError, read_pool
 from mixes.engine.generator import generate
 from mixes.engine.metrics import FIT_TARGETS, greedy_baseline, measure, missed_fit_targets, summarize
 from mixes.engine.plan import TEMPLATES, template
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         if options["runs"] < 1 or options["seeds"] < 1 or any(size < 1 for size in sizes):
             raise CommandError("--runs, --seeds and every size must be at least 1.")
         try:
-            pool = Pool.from_csv(path)
+            pool = read_pool(path)
         except CatalogError as error:
             raise CommandError(str(error)) from None
         seeds = range(options["seeds"])

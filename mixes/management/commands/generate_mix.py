@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mixes.engine.catalog_csv import CatalogError
+from mixes.engine.catalog_csv import CatalogError, read_pool
 from mixes.engine.generator import MixResult, generate
 from mixes.engine.plan import MIX_TYPES, PlanError, PlanSpec
 from mixes.engine.pool import Pool
@@ -74,7 +74,7 @@ def load_catalog(path: str | None) -> Pool:
 
         return load_pool(user=None)
     try:
-        return Pool.from_csv(path)
+        return read_pool(path)
     except CatalogError as error:
         raise CommandError(str(error)) from None
 

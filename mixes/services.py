@@ -125,7 +125,7 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
     if pick is None:
         return None
     with transaction.atomic():
-        _record(mix, item.track_id, Feedback.Kind.SWAPPED)
+        _record_feedback(mix, item.track_id, Feedback.Kind.SWAPPED)
         item.track_id = int(pick.key)
         item.tempo, item.score, item.tempo_factor, item.why = pick.tempo, pick.score, pick.tempo_factor, pick.why
         item.locked = item.liked = item.explore = False
@@ -135,7 +135,7 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
 
 def remove_track(mix: SessionMix, item: MixTrack) -> None:
     with transaction.atomic():
-        _record(mix, item.track_id, Feedback.Kind.REMOVED)
+        _record_feedback(mix, item.track_id, Feedback.Kind.REMOVED)
         item.delete()
         _renumber(list(mix.tracks.all()))
 
@@ -157,7 +157,7 @@ def toggle_lock(mix: SessionMix, item: MixTrack) -> MixTrack:
     item.locked = not item.locked
     item.save(update_fields=["locked"])
     if item.locked:
-        _record(mix, item.track_id, Feedback.Kind.LOCKED)
+        _record_feedback(mix, item.track_id, Feedback.Kind.LOCKED)
     return item
 
 
@@ -166,7 +166,7 @@ def toggle_like(mix: SessionMix, item: MixTrack) -> MixTrack:
     with transaction.atomic():
         item.save(update_fields=["liked"])
         TrackAffinity.objects.update_or_create(user=mix.owner, track_id=item.track_id, defaults={"liked": item.liked})
-        _record(mix, item.track_id, Feedback.Kind.LIKED if item.liked else Feedback.Kind.UNLIKED)
+        _record_feedback(mix, item.track_id, Feedback.Kind.LIKED if item.liked else Feedback.Kind.UNLIKED)
     return item
 
 
@@ -185,7 +185,7 @@ def fix_bpm(mix: SessionMix, item: MixTrack, factor: float) -> MixTrack:
         TrackAffinity.objects.update_or_create(
             user=mix.owner, track_id=item.track_id, defaults={"tempo_override": tempo}
         )
-        _record(mix, item.track_id, Feedback.Kind.BPM_CORRECTED, value=tempo)
+        _record_feedback(mix, item.track_id, Feedback.Kind.BPM_CORRECTED, value=tempo)
         refresh_explanations(mix)
     return MixTrack.objects.select_related("track__features").get(pk=item.pk)
 
@@ -238,7 +238,7 @@ def _section_keys(mix: SessionMix, items: list[MixTrack]) -> list[list[str]]:
     return keys
 
 
-def _record(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> None:
+def _record_feedback(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> None:
     """Feedback on a track of the mix; what teaches the taste model asks for a rebuild (one per batch)."""
     Feedback.objects.create(user=mix.owner, track_id=track_id, mix=mix, kind=kind, value=value)
     if kind != Feedback.Kind.BPM_CORRECTED:

@@ -70,7 +70,7 @@ class Track(models.Model):
     # title, then by any credited artist (music.streaming_history).
     song_title = models.GeneratedField(
         expression=Left("song_key", StrIndex("song_key", Value("|")) - 1),
-        output_field=models.CharField(max_length=600),
+        output_field=models.CharField(max_length=SONG_KEY_MAX_LENGTH),
         db_persist=True,
         db_index=True,
     )

@@ -31,7 +31,7 @@ class SpotifyTrack:
 
     @property
     def song_key(self) -> str:
-        return song_key(self.title, self.artists[0][0])[: Track._meta.get_field("song_key").max_length]
+        return song_key(self.title, self.artists[0][0])
 
     @classmethod
     def parse(cls, item: dict | None) -> SpotifyTrack | None:

@@ -44,7 +44,7 @@ def read_catalog(path) -> tuple[list[TrackRecord], int]:
                     continue
                 if row.key not in seen:
                     seen.add(row.key)
-                    records.append(_record(row))
+                    records.append(_track_record(row))
     except FileNotFoundError:
         raise CatalogError(f"No catalog file at {path}.") from None
     except IsADirectoryError:
@@ -60,7 +60,7 @@ def read_catalog(path) -> tuple[list[TrackRecord], int]:
     return records, skipped
 
 
-def _record(row: TrackRow) -> TrackRecord:
+def _track_record(row: TrackRow) -> TrackRecord:
     return TrackRecord(
         key=row.key,
         title=row.title,

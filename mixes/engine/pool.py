@@ -392,7 +392,9 @@ class Pool:
             return np.zeros(0, dtype=np.int64)
         return np.concatenate([self.tempo_order[a:b] for a, b in merged])
 
-    def record(self, index: int) -> TrackRecord:
+    def track_at(self, index: int) -> TrackRecord:
+        """The track at this index, as the TrackRecord it was built from."""
+
         def value(array):
             number = float(array[index])
             return None if np.isnan(number) else number

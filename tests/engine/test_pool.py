@@ -32,7 +32,7 @@ def test_repeated_key_keeps_the_first_record():
     """A key given twice is one track."""
     pool = Pool.from_records([track("a", tempo=120.0), track("a", tempo=90.0), track("b")])
     assert len(pool) == 2
-    assert pool.record(pool.index_of("a")).tempo == 120.0
+    assert pool.track_at(pool.index_of("a")).tempo == 120.0
 
 
 def test_index_of_unknown_key_raises_key_error():
@@ -44,7 +44,7 @@ def test_index_of_unknown_key_raises_key_error():
 def test_record_gives_back_the_track():
     """record(i) rebuilds the TrackRecord the pool was made from."""
     original = track("a", "Title", ("One", "Two"), genre="rock", explicit=True, plays=3, skips=1, liked=True)
-    assert Pool.from_records([original]).record(0) == original
+    assert Pool.from_records([original]).track_at(0) == original
 
 
 def test_tracks_without_tempo_or_energy_are_counted():
@@ -84,10 +84,10 @@ def test_tidytuesday_csv_is_read_and_deduplicated(tmp_path):
     )
     pool = read_pool(path)
     assert pool.keys == ["id1", "id2"]
-    assert pool.record(0).title == "Hello, World"
-    assert pool.record(0).genre == "pop"
-    assert pool.record(1).tempo is None
-    assert pool.record(1).energy == pytest.approx(0.233)
+    assert pool.track_at(0).title == "Hello, World"
+    assert pool.track_at(0).genre == "pop"
+    assert pool.track_at(1).tempo is None
+    assert pool.track_at(1).energy == pytest.approx(0.233)
 
 
 def test_kaggle_csv_splits_artists_and_reads_explicit(tmp_path):
@@ -96,7 +96,7 @@ def test_kaggle_csv_splits_artists_and_reads_explicit(tmp_path):
         tmp_path / "tracks.csv",
         [("k1", "Duet", "Ariana Grande;The Weeknd", "pop", "120", "0.8", "210000", "True")],
     )
-    record = read_pool(path).record(0)
+    record = read_pool(path).track_at(0)
     assert record.artists == ("Ariana Grande", "The Weeknd")
     assert record.explicit is True
     assert record.genre == "pop"

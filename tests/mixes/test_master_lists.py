@@ -79,7 +79,7 @@ def test_other_users_lists_do_not_count(user, other_user, catalog):
 
     theirs = MasterList.objects.create(owner=other_user, phase_kind="steady", name="Theirs", rules={})
     MasterListEntry.objects.create(master_list=theirs, track=catalog[0], score=1)
-    assert pools.load_pool(user).record(0).lists == frozenset()
+    assert pools.load_pool(user).track_at(0).lists == frozenset()
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def test_swap_records_feedback(user_client, user, mix):
     user_client.post(url(mix, item, "swap"), headers=HTMX)
     assert Feedback.objects.filter(user=user, track_id=old_track, kind="swapped").exists()
     pool = pools.load_pool(user)
-    assert pool.record(pool.index_of(str(old_track))).removed == 1
+    assert pool.track_at(pool.index_of(str(old_track))).removed == 1
 
 
 def test_swap_without_htmx_redirects_to_the_row(user_client, mix):
@@ -131,7 +131,7 @@ def test_bpm_fix_leaves_the_catalog_and_other_people_alone(user_client, other_us
     item.track.features.refresh_from_db()
     assert item.track.features.tempo == catalog_tempo
     pool = pools.load_pool(other_user)
-    assert pool.record(pool.index_of(str(item.track_id))).tempo == catalog_tempo
+    assert pool.track_at(pool.index_of(str(item.track_id))).tempo == catalog_tempo
 
 
 def test_bpm_fix_is_bounded(user_client, mix):
@@ -251,6 +251,6 @@ def test_pool_carries_spotify_library_signals(user, catalog):
     TrackAffinity.objects.create(user=user, track=listed, in_playlists=True)
     TrackAffinity.objects.create(user=user, track=top, top_rank=3)
     pool = pools.load_pool(user)
-    record = {key: pool.record(pool.index_of(str(t.pk))) for key, t in (("s", saved), ("l", listed), ("t", top))}
+    record = {key: pool.track_at(pool.index_of(str(t.pk))) for key, t in (("s", saved), ("l", listed), ("t", top))}
     assert record["s"].saved and record["l"].saved and not record["s"].top
     assert record["t"].top and not record["t"].saved

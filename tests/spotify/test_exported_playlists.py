@@ -124,8 +124,8 @@ def test_the_scorer_counts_a_track_deleted_from_an_exported_playlist(connected_u
 
     pool = load_pool(connected_user)
     deleted, kept = (Track.objects.get(spotify_id=songs[n]["id"]) for n in (0, 1))
-    assert pool.record(pool.keys.index(str(deleted.pk))).removed == 1
-    assert pool.record(pool.keys.index(str(kept.pk))).removed == 0
+    assert pool.track_at(pool.keys.index(str(deleted.pk))).removed == 1
+    assert pool.track_at(pool.keys.index(str(kept.pk))).removed == 0
 
 
 def test_an_exported_playlist_the_user_deleted_is_passed_over(connected_user, spotify_sandbox):

@@ -34,9 +34,9 @@ from mixes.forms import (
 )
 from mixes.models import MixTrack, Phase, PlaylistExport, SessionMix, WorkoutPlan
 from mixes.preview import build_preview
+from music.context import sync_status_context
 from music.demo import ensure_template_plans
 from music.models import MusicPreferences, TrackAffinity
-from music.views import sync_status_context
 
 PREVIEW = "mixes/mix_detail.html"
 PLAN = "mixes/plan_detail.html"

@@ -14,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.spotify import is_connected, needs_reconnect
+from accounts.spotify import is_connected
+from music.context import sync_status_context
 from music.features import tracks_without_tempo
 from music.forms import StreamingHistoryForm, SyncSettingsForm
 from music.history import history_track_ids, library_counts
@@ -71,15 +72,6 @@ def _library_context(request: HttpRequest, **extra) -> dict:
         "catalog_without_tempo": tracks_without_tempo(Track.objects.all()),
         "settings_form": SyncSettingsForm(instance=sync or SpotifySync(user=user)),
         **extra,
-    }
-
-
-def sync_status_context(user) -> dict:
-    """What `music/_sync_status.html` needs; Screen 1 shows the same fragment."""
-    return {
-        "sync": SpotifySync.objects.filter(user=user).first(),
-        "connected": is_connected(user),
-        "needs_reconnect": needs_reconnect(user),
     }
 
 

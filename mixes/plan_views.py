@@ -13,13 +13,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from mixes.engine.plan import PlanError
-from mixes.forms import NewPlanForm, PhaseForm, PlanForm
+from mixes.forms import NewPlanForm, PhaseForm, PhaseMoveForm, PlanForm, form_errors
 from mixes.models import Phase, WorkoutPlan
 from music.demo import ensure_template_plans
+from music.forms import NextForm
 
 PLAN = "mixes/plan_detail.html"
 
@@ -65,10 +65,7 @@ def plan_activate(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _owned_plan(request, plan_id)
     plan.activate()
     messages.success(request, f"“{plan.name}” is now your active plan.")
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        return redirect(next_url)
-    return redirect("mixes:plan_list")
+    return redirect(NextForm(request.POST, request=request).target("mixes:plan_list"))
 
 
 @login_required
@@ -121,7 +118,10 @@ def phase_update(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpR
 
 @phase_action
 def phase_move(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
-    plan.move_phase(phase, -1 if request.POST.get("direction") == "up" else 1)
+    form = PhaseMoveForm(request.POST)
+    if not form.is_valid():
+        return _respond_phases(request, plan, error=" ".join(form_errors(form)))
+    plan.move_phase(phase, form.step())
     return _respond_phases(request, plan)
 
 

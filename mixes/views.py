@@ -27,6 +27,8 @@ from mixes.forms import (
     RenameMixForm,
     SaveToSpotifyForm,
     SeedsForm,
+    flash_errors,
+    form_errors,
 )
 from mixes.models import MixTrack, PlaylistExport, SessionMix, WorkoutPlan
 from mixes.plan_views import first_visit
@@ -209,9 +211,7 @@ def _respond_save(
         return render(request, f"{PREVIEW}#save-panel", context, status=status)
     if not_connected:
         messages.error(request, "Connect Spotify first, then save.")
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
+    flash_errors(request, form)
     return redirect(mix.get_absolute_url() + "#save-panel")
 
 
@@ -260,7 +260,7 @@ def track_like(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
 def track_bpm(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
     form = BpmForm(request.POST)
     if not form.is_valid():
-        return _respond_row(request, mix, item, error=form.errors["factor"][0], status=422)
+        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422)
     try:
         item = services.fix_bpm(mix, item, form.cleaned_data["factor"])
     except ValueError as error:
@@ -273,8 +273,7 @@ def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
     items = list(mix.tracks.all())
     form = MoveForm(request.POST, track_count=len(items))
     if not form.is_valid():
-        error = " ".join(message for messages_ in form.errors.values() for message in messages_)
-        return _respond_row(request, mix, item, error=error, status=422)
+        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422)
     current = next(i for i, other in enumerate(items) if other.pk == item.pk)
     services.move_track(mix, item, form.target_index(current))
     return _respond_body(request, mix, anchor=f"t{item.pk}")
@@ -307,9 +306,7 @@ def _respond(
     if request.htmx:
         return render(request, f"{PREVIEW}#{partial}", context, status=200 if ok else 422)
     if not ok and form is not None:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_errors(request, form)
     return redirect(mix.get_absolute_url() + (f"#{anchor}" if anchor else ""))
 
 

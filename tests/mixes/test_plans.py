@@ -92,6 +92,22 @@ def test_add_move_and_remove_phases(user_client, plan, htmx):
     assert list(plan.phases.values_list("position", flat=True)) == [0, 1, 2]
 
 
+@pytest.mark.parametrize("direction", ["", "sideways"])
+def test_moving_a_phase_needs_up_or_down(user_client, plan, htmx, direction):
+    """A move that is neither up nor down says so in the phase list (422) and moves nothing."""
+    order = list(plan.phases.values_list("pk", flat=True))
+    response = htmx.post(f"/plans/{plan.pk}/phases/{order[1]}/move/", {"direction": direction})
+    assert response.status_code == 422 and "up or down" in response.text
+    assert list(plan.phases.values_list("pk", flat=True)) == order
+
+
+def test_moving_a_phase_sideways_without_htmx_says_why(user_client, plan):
+    """Without htmx, a bad move goes back to the plan with the message."""
+    phase = plan.phases.first()
+    response = user_client.post(f"/plans/{plan.pk}/phases/{phase.pk}/move/", {"direction": "sideways"}, follow=True)
+    assert "A phase moves up or down" in response.text
+
+
 def test_rename_plan_blank_is_refused(user_client, plan, htmx):
     """A blank plan name is an error; the old name stays."""
     response = htmx.post(f"/plans/{plan.pk}/", {"name": ""})
@@ -105,6 +121,14 @@ def test_activate_makes_only_one_plan_active(user_client, user, plan):
     other = WorkoutPlan.objects.create(owner=user, name="Other")
     user_client.post(f"/plans/{other.pk}/activate/")
     assert list(WorkoutPlan.objects.filter(owner=user, is_active=True)) == [other]
+
+
+def test_activate_goes_back_to_next_on_this_site_only(user_client, user, plan):
+    """A plain "Make active" goes back to `next` if it is on this site, else to the plan list."""
+    other = WorkoutPlan.objects.create(owner=user, name="Other")
+    back = user_client.post(f"/plans/{other.pk}/activate/", {"next": "/mixes/"})
+    away = user_client.post(f"/plans/{plan.pk}/activate/", {"next": "https://evil.example/"})
+    assert back["Location"] == "/mixes/" and away["Location"] == "/plans/"
 
 
 def test_delete_plan_keeps_its_mixes(user_client, mix, plan):

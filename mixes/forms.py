@@ -1,11 +1,17 @@
 """Forms for Screen 1, Screen 2's controls and the plan editor. Each error lands next to its field."""
 
 from django import forms
+from django.contrib import messages
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.http import HttpRequest
 
 from mixes.engine.plan import MAX_PLAN_S, TEMPLATES, PlanError, PlanSpec
 from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
 from music.models import Artist, Track
+
+# A move of one step, for a track or a phase: which way, and how its index changes.
+STEPS = {"up": -1, "down": 1}
+DIRECTIONS = [(direction, direction) for direction in STEPS]
 
 
 def catalog_genres() -> list[tuple[str, str]]:
@@ -121,7 +127,7 @@ class RenameMixForm(forms.ModelForm):
 class MoveForm(forms.Form):
     """Move a track one step (`direction`) or to a 1-based `position` in the mix."""
 
-    direction = forms.ChoiceField(choices=[("up", "up"), ("down", "down")], required=False)
+    direction = forms.ChoiceField(choices=DIRECTIONS, required=False)
     position = forms.IntegerField(required=False)
 
     def __init__(self, *args, track_count: int, **kwargs):
@@ -141,7 +147,7 @@ class MoveForm(forms.Form):
         """The 0-based index the track should end at."""
         if self.cleaned_data.get("position") is not None:
             return self.cleaned_data["position"] - 1
-        step = -1 if self.cleaned_data["direction"] == "up" else 1
+        step = STEPS[self.cleaned_data["direction"]]
         return min(max(current + step, 0), self.track_count - 1)
 
 
@@ -164,6 +170,21 @@ class NewPlanForm(forms.Form):
         label="Start from",
     )
     name = forms.CharField(max_length=120, required=False, label="Name")
+
+
+class PhaseMoveForm(forms.Form):
+    """Move a phase one step up or down its plan."""
+
+    direction = forms.ChoiceField(
+        choices=DIRECTIONS,
+        error_messages={
+            "required": "Say which way to move the phase: up or down.",
+            "invalid_choice": "A phase moves up or down, nothing else.",
+        },
+    )
+
+    def step(self) -> int:
+        return STEPS[self.cleaned_data["direction"]]
 
 
 class PhaseForm(forms.ModelForm):
@@ -235,3 +256,17 @@ class SaveToSpotifyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "save-%s")
         super().__init__(*args, **kwargs)
+
+
+# Errors ----------------------------------------------------------------------------------
+
+
+def form_errors(form: forms.BaseForm) -> list[str]:
+    """A failed form's messages, field by field, in the words the person reads."""
+    return [error for errors in form.errors.values() for error in errors]
+
+
+def flash_errors(request: HttpRequest, form: forms.BaseForm) -> None:
+    """A plain POST that failed says why on the page it goes back to: each of the form's errors as a message."""
+    for error in form_errors(form):
+        messages.error(request, error)

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from mixes.forms import form_errors
 from mixes.profile import FEATURE_MAX_LENGTH, forget_dislike, learned_of, profile_of
 from mixes.taste import start_over
 
@@ -47,7 +48,7 @@ def taste_forget(request: HttpRequest) -> HttpResponse:
     """Forget one learned dislike: the model is rebuilt without what it learned against that artist or genre."""
     form = ForgetForm(request.POST)
     if not form.is_valid():
-        return _respond(request, error=next(iter(form.errors.values()))[0])
+        return _respond(request, error=" ".join(form_errors(form)))
     name = forget_dislike(request.user, form.cleaned_data["feature"])
     if name is None:
         return _respond(request, error=NOTHING_TO_FORGET)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mixes import taste_views, views
+from mixes import plan_views, taste_views, views
 
 app_name = "mixes"
 urlpatterns = [
@@ -21,12 +21,12 @@ urlpatterns = [
     path("taste/", taste_views.taste, name="taste"),
     path("taste/forget/", taste_views.taste_forget, name="taste_forget"),
     path("taste/start-over/", taste_views.taste_start_over, name="taste_start_over"),
-    path("plans/", views.plan_list, name="plan_list"),
-    path("plans/<int:plan_id>/", views.plan_detail, name="plan_detail"),
-    path("plans/<int:plan_id>/activate/", views.plan_activate, name="plan_activate"),
-    path("plans/<int:plan_id>/delete/", views.plan_delete, name="plan_delete"),
-    path("plans/<int:plan_id>/phases/", views.phase_add, name="phase_add"),
-    path("plans/<int:plan_id>/phases/<int:phase_id>/", views.phase_update, name="phase_update"),
-    path("plans/<int:plan_id>/phases/<int:phase_id>/move/", views.phase_move, name="phase_move"),
-    path("plans/<int:plan_id>/phases/<int:phase_id>/remove/", views.phase_remove, name="phase_remove"),
+    path("plans/", plan_views.plan_list, name="plan_list"),
+    path("plans/<int:plan_id>/", plan_views.plan_detail, name="plan_detail"),
+    path("plans/<int:plan_id>/activate/", plan_views.plan_activate, name="plan_activate"),
+    path("plans/<int:plan_id>/delete/", plan_views.plan_delete, name="plan_delete"),
+    path("plans/<int:plan_id>/phases/", plan_views.phase_add, name="phase_add"),
+    path("plans/<int:plan_id>/phases/<int:phase_id>/", plan_views.phase_update, name="phase_update"),
+    path("plans/<int:plan_id>/phases/<int:phase_id>/move/", plan_views.phase_move, name="phase_move"),
+    path("plans/<int:plan_id>/phases/<int:phase_id>/remove/", plan_views.phase_remove, name="phase_remove"),
 ]

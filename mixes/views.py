@@ -1,4 +1,4 @@
-"""Screen 1 (generate), Screen 2 (preview and customize), the mix list and the plan editor.
+"""Screen 1 (generate), Screen 2 (preview and customize) and the mix list; the plan editor is in plan_views.
 
 Every POST redirects a plain request and answers an htmx one with just the fragments that changed.
 Every object is looked up through its owner: anyone else's is a 404.
@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 
@@ -24,21 +23,20 @@ from mixes.forms import (
     BpmForm,
     GenerateForm,
     MoveForm,
-    NewPlanForm,
-    PhaseForm,
-    PlanForm,
     RenameMixForm,
     SaveToSpotifyForm,
     SeedsForm,
+    flash_errors,
+    form_errors,
 )
-from mixes.models import MixTrack, Phase, PlaylistExport, SessionMix, WorkoutPlan
+from mixes.models import MixTrack, PlaylistExport, SessionMix, WorkoutPlan
+from mixes.plan_views import first_visit
 from mixes.preview import build_preview
 from mixes.tasks import enqueue_save
+from music.context import sync_status_context
 from music.models import MusicPreferences, TrackAffinity
-from music.views import sync_status_context
 
 PREVIEW = "mixes/mix_detail.html"
-PLAN = "mixes/plan_detail.html"
 
 
 # Screen 1 ------------------------------------------------------------------------------
@@ -47,7 +45,7 @@ PLAN = "mixes/plan_detail.html"
 @login_required
 def generate(request: HttpRequest) -> HttpResponse:
     """Screen 1: the active plan as a timeline, the mix type, seeds; Generate."""
-    _first_visit(request.user)
+    first_visit(request.user)
     if request.method == "POST":
         form = GenerateForm(request.POST, user=request.user)
         if form.is_valid():
@@ -80,12 +78,6 @@ def generate(request: HttpRequest) -> HttpResponse:
     if request.htmx and request.htmx.target == "plan-timeline":
         return render(request, "mixes/generate.html#plan-timeline", context)
     return render(request, "mixes/generate.html", context, status=status)
-
-
-def _first_visit(user) -> None:
-    """Someone with no plans at all starts with the ready templates."""
-    if not WorkoutPlan.objects.for_user(user).exists():
-        WorkoutPlan.ensure_templates(user)
 
 
 def _screen1_initial(request: HttpRequest) -> dict:
@@ -219,9 +211,7 @@ def _respond_save(
         return render(request, f"{PREVIEW}#save-panel", context, status=status)
     if not_connected:
         messages.error(request, "Connect Spotify first, then save.")
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, error)
+    flash_errors(request, form)
     return redirect(mix.get_absolute_url() + "#save-panel")
 
 
@@ -270,7 +260,7 @@ def track_like(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
 def track_bpm(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
     form = BpmForm(request.POST)
     if not form.is_valid():
-        return _respond_row(request, mix, item, error=form.errors["factor"][0], status=422)
+        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422)
     try:
         item = services.fix_bpm(mix, item, form.cleaned_data["factor"])
     except ValueError as error:
@@ -283,8 +273,7 @@ def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
     items = list(mix.tracks.all())
     form = MoveForm(request.POST, track_count=len(items))
     if not form.is_valid():
-        error = " ".join(message for messages_ in form.errors.values() for message in messages_)
-        return _respond_row(request, mix, item, error=error, status=422)
+        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422)
     current = next(i for i, other in enumerate(items) if other.pk == item.pk)
     services.move_track(mix, item, form.target_index(current))
     return _respond_body(request, mix, anchor=f"t{item.pk}")
@@ -317,9 +306,7 @@ def _respond(
     if request.htmx:
         return render(request, f"{PREVIEW}#{partial}", context, status=200 if ok else 422)
     if not ok and form is not None:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_errors(request, form)
     return redirect(mix.get_absolute_url() + (f"#{anchor}" if anchor else ""))
 
 
@@ -354,131 +341,3 @@ def _respond_row(
         section = item.section
     context.update(item=item, section_view=context["preview"].section(section))
     return render(request, f"{PREVIEW}#row-update", context, status=status)
-
-
-# Plans -----------------------------------------------------------------------------------
-
-
-@login_required
-def plan_list(request: HttpRequest) -> HttpResponse:
-    """The user's plans; POST makes a new one from a template or blank."""
-    _first_visit(request.user)
-    form = NewPlanForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        plan = WorkoutPlan.create_for(request.user, template_key=data["template"], name=data["name"].strip())
-        return redirect(plan)
-    plans = WorkoutPlan.objects.for_user(request.user).with_phases()
-    return render(request, "mixes/plan_list.html", {"plans": plans, "form": form})
-
-
-def _owned_plan(request: HttpRequest, plan_id: int) -> WorkoutPlan:
-    return get_object_or_404(WorkoutPlan.objects.for_user(request.user).with_phases(), pk=plan_id)
-
-
-@login_required
-def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """The plan editor: its name and its phases, each phase a small form that saves itself."""
-    plan = _owned_plan(request, plan_id)
-    if request.method != "POST":
-        return render(request, PLAN, _plan_context(plan))
-    form = PlanForm(request.POST, instance=plan)
-    if form.is_valid():
-        form.save()
-        if request.htmx:
-            return render(request, f"{PLAN}#plan-name", _plan_context(plan))
-        return redirect(plan)
-    plan.refresh_from_db()  # the heading keeps the saved name
-    return render(request, f"{PLAN}#plan-name" if request.htmx else PLAN, _plan_context(plan, form=form), status=422)
-
-
-def _plan_context(plan: WorkoutPlan, **extra) -> dict:
-    phases = list(plan.phases.all())
-    return {
-        "plan": plan,
-        "form": PlanForm(instance=plan),
-        "phase_forms": [PhaseForm(instance=phase) for phase in phases],
-        "plan_spec": plan.to_spec() if phases else None,
-        **extra,
-    }
-
-
-@login_required
-@require_POST
-def plan_activate(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = _owned_plan(request, plan_id)
-    plan.activate()
-    messages.success(request, f"“{plan.name}” is now your active plan.")
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        return redirect(next_url)
-    return redirect("mixes:plan_list")
-
-
-@login_required
-@require_POST
-def plan_delete(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = _owned_plan(request, plan_id)
-    plan.delete()
-    messages.success(request, f"Deleted “{plan.name}”. Mixes made from it keep their tracks.")
-    return redirect("mixes:plan_list")
-
-
-def phase_action(view: Callable) -> Callable:
-    """Find the plan through its owner and the phase through the plan; POST only."""
-
-    @login_required
-    @require_POST
-    @wraps(view)
-    def wrapper(request: HttpRequest, plan_id: int, phase_id: int) -> HttpResponse:
-        plan = _owned_plan(request, plan_id)
-        phase = get_object_or_404(Phase, plan=plan, pk=phase_id)
-        return view(request, plan, phase)
-
-    return wrapper
-
-
-@login_required
-@require_POST
-def phase_add(request: HttpRequest, plan_id: int) -> HttpResponse:
-    plan = _owned_plan(request, plan_id)
-    try:
-        plan.add_phase()
-    except PlanError as error:
-        if not request.htmx:
-            messages.error(request, str(error))
-            return redirect(plan)
-        return render(request, f"{PLAN}#phases", _plan_context(plan, plan_error=str(error)), status=422)
-    return _respond_phases(request, plan)
-
-
-@phase_action
-def phase_update(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
-    form = PhaseForm(request.POST, instance=phase)
-    if not form.is_valid():
-        context = _plan_context(plan)
-        context["phase_forms"] = [form if f.instance.pk == phase.pk else f for f in context["phase_forms"]]
-        if request.htmx:
-            return render(request, f"{PLAN}#phases", context, status=422)
-        return render(request, PLAN, context, status=422)
-    form.save()
-    return _respond_phases(request, plan)
-
-
-@phase_action
-def phase_move(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
-    plan.move_phase(phase, -1 if request.POST.get("direction") == "up" else 1)
-    return _respond_phases(request, plan)
-
-
-@phase_action
-def phase_remove(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
-    plan.remove_phase(phase)
-    return _respond_phases(request, plan)
-
-
-def _respond_phases(request: HttpRequest, plan: WorkoutPlan) -> HttpResponse:
-    if request.htmx:
-        plan = _owned_plan(request, plan.pk)
-        return render(request, f"{PLAN}#phases", _plan_context(plan))
-    return redirect(plan)

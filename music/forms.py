@@ -1,6 +1,8 @@
-"""Forms of the My music page: the streaming-history upload and the sync settings."""
+"""Forms of the My music page (the streaming-history upload, the sync settings) and the `next` of a plain POST."""
 
 from django import forms
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from music.models import SpotifySync
 
@@ -40,3 +42,23 @@ class SyncSettingsForm(forms.ModelForm):
         fields = ["include_playlists"]
         labels = {"include_playlists": "Also learn from my own playlists"}
         help_texts = {"include_playlists": "The tracks of the playlists you made count as music you know."}
+
+
+class NextForm(forms.Form):
+    """Where a plain POST goes back to: its `next`, if that is a page on this site (mixes uses it too)."""
+
+    next = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, data, *, request: HttpRequest):
+        super().__init__(data)
+        self.request = request
+
+    def clean_next(self) -> str:
+        target = self.cleaned_data["next"]
+        hosts = {self.request.get_host()}
+        # Another site is not an error to show: the view's own page is the answer, as Django's sign-in does.
+        return target if url_has_allowed_host_and_scheme(target, hosts, require_https=self.request.is_secure()) else ""
+
+    def target(self, default: str) -> str:
+        """The safe `next`, or else `default` (a URL or a URL name, as `redirect` takes either)."""
+        return (self.is_valid() and self.cleaned_data["next"]) or default

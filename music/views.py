@@ -10,13 +10,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.spotify import is_connected, needs_reconnect
+from accounts.spotify import is_connected
+from music.context import sync_status_context
 from music.features import tracks_without_tempo
-from music.forms import StreamingHistoryForm, SyncSettingsForm
+from music.forms import NextForm, StreamingHistoryForm, SyncSettingsForm
 from music.history import history_track_ids, library_counts
 from music.hooks import history_changed
 from music.models import Artist, SpotifySync, Track
@@ -74,15 +74,6 @@ def _library_context(request: HttpRequest, **extra) -> dict:
     }
 
 
-def sync_status_context(user) -> dict:
-    """What `music/_sync_status.html` needs; Screen 1 shows the same fragment."""
-    return {
-        "sync": SpotifySync.objects.filter(user=user).first(),
-        "connected": is_connected(user),
-        "needs_reconnect": needs_reconnect(user),
-    }
-
-
 def _status_response(request: HttpRequest) -> HttpResponse:
     """The sync-status fragment; a finished sync tells the page (event `music-synced`) to refresh its counts."""
     context = sync_status_context(request.user)
@@ -101,7 +92,7 @@ def sync(request: HttpRequest) -> HttpResponse:
         return _status_response(request)
     if not queued and not is_connected(request.user):
         messages.error(request, "Connect Spotify first, then refresh your music.")
-    return redirect(_next_url(request) or "music:library")
+    return redirect(NextForm(request.POST, request=request).target("music:library"))
 
 
 @login_required
@@ -144,11 +135,3 @@ def upload_history(request: HttpRequest) -> HttpResponse:
             messages.success(request, report.message())
             return redirect("music:library")
     return render(request, LIBRARY, _library_context(request, upload_form=form), status=422)
-
-
-def _next_url(request: HttpRequest) -> str | None:
-    """Where to go back to after a plain POST: a `next` on this site only."""
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return None

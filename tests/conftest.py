@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.test import Client
 
 from config.celery import app as celery_app
 from tests.factories import UserFactory
@@ -33,6 +34,14 @@ def other_user(db):
 def user_client(client, user):
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def htmx(client):
+    """A client whose every request carries `HX-Request: true`; it shares `client`'s session (sign in through that)."""
+    htmx_client = Client(headers={"HX-Request": "true"})
+    htmx_client.cookies = client.cookies  # one cookie jar, so one session for both clients
+    return htmx_client
 
 
 @pytest.fixture(autouse=True)

@@ -198,10 +198,10 @@ def test_user_who_signed_up_with_spotify_cannot_disconnect_it(connected_user, sp
     )
 
 
-def test_after_disconnecting_the_sync_status_does_not_ask_to_reconnect(connected_user, spotify_sandbox, client):
+def test_after_disconnecting_the_sync_status_does_not_ask_to_reconnect(connected_user, spotify_sandbox, client, htmx):
     """A past sync stays, but once disconnected the status offers to connect, not to reconnect."""
     SpotifySync.objects.create(user=connected_user, status="done")
     client.force_login(connected_user)
     client.post("/settings/spotify/disconnect/")
-    fragment = client.get("/music/sync/status/", headers={"HX-Request": "true"}).text
+    fragment = htmx.get("/music/sync/status/").text
     assert "no longer accepts our access" not in fragment and "Connect Spotify" in fragment

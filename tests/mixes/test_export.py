@@ -21,7 +21,6 @@ from music.models import Track
 from tests.factories import ArtistFactory, SessionMixFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
@@ -197,37 +196,39 @@ def test_double_click_queues_one_save(connected, spotify_sandbox, django_capture
     assert len(callbacks) == 1
 
 
-def test_save_view_htmx_shows_the_link(connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks):
+def test_save_view_htmx_shows_the_link(
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks, htmx
+):
     """Saving through Screen 2 answers with the panel: done, and a link to the playlist."""
     mix = sandbox_mix(connected, spotify_sandbox, 3)
     with django_capture_on_commit_callbacks(execute=True):
-        user_client.post(f"/mixes/{mix.pk}/save/", {"name": "Tempo Tuesday", "visibility": "private"}, headers=HTMX)
-    response = user_client.get(f"/mixes/{mix.pk}/save/status/", headers=HTMX)
+        htmx.post(f"/mixes/{mix.pk}/save/", {"name": "Tempo Tuesday", "visibility": "private"})
+    response = htmx.get(f"/mixes/{mix.pk}/save/status/")
     assert "Open “Tempo Tuesday” in Spotify" in response.text
     assert "every 1s" not in response.text
     assert len(demo_playlists(spotify_sandbox)) == 1
 
 
-def test_status_polls_while_saving(connected, user_client):
+def test_status_polls_while_saving(connected, user_client, htmx):
     """While a save runs, the panel shows the progress and asks for itself again every second."""
     mix = SessionMixFactory(owner=connected)
     PlaylistExport.objects.create(mix=mix, name="x", status="running", progress=40, message="Adding tracks")
-    response = user_client.get(f"/mixes/{mix.pk}/save/status/", headers=HTMX)
+    response = htmx.get(f"/mixes/{mix.pk}/save/status/")
     assert 'hx-trigger="every 1s"' in response.text and 'value="40"' in response.text
 
 
-def test_save_without_spotify_offers_to_connect(user_client, user):
+def test_save_without_spotify_offers_to_connect(user_client, user, htmx):
     """Without a Spotify connection, Save answers with the panel offering to connect (which htmx swaps in)."""
     mix = SessionMixFactory(owner=user)
-    response = user_client.post(f"/mixes/{mix.pk}/save/", {"name": "x", "visibility": "private"}, headers=HTMX)
+    response = htmx.post(f"/mixes/{mix.pk}/save/", {"name": "x", "visibility": "private"})
     assert response.status_code == 200 and "Connect Spotify" in response.text
     assert not PlaylistExport.objects.exists()
 
 
-def test_save_with_blank_name_is_refused(connected, user_client):
+def test_save_with_blank_name_is_refused(connected, user_client, htmx):
     """A blank playlist name is an error next to the field; nothing is queued."""
     mix = SessionMixFactory(owner=connected)
-    response = user_client.post(f"/mixes/{mix.pk}/save/", {"name": " ", "visibility": "private"}, headers=HTMX)
+    response = htmx.post(f"/mixes/{mix.pk}/save/", {"name": " ", "visibility": "private"})
     assert response.status_code == 422 and "Give the playlist a name." in response.text
     assert not PlaylistExport.objects.exists()
 
@@ -246,51 +247,51 @@ def test_demo_tracks_are_resolved_by_search(connected, spotify_sandbox):
 # Without a worker (eager Celery, no Redis) ------------------------------------------------------
 
 
-def post_save(client, mix: SessionMix):
-    return client.post(f"/mixes/{mix.pk}/save/", {"name": "Tempo Tuesday", "visibility": "private"}, headers=HTMX)
+def post_save(htmx, mix: SessionMix):
+    return htmx.post(f"/mixes/{mix.pk}/save/", {"name": "Tempo Tuesday", "visibility": "private"})
 
 
-def panel(client, mix: SessionMix) -> str:
-    return client.get(f"/mixes/{mix.pk}/save/status/", headers=HTMX).text
+def panel(htmx, mix: SessionMix) -> str:
+    return htmx.get(f"/mixes/{mix.pk}/save/status/").text
 
 
 def test_rate_limited_save_without_a_worker_says_when_to_try_again(
-    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks, htmx
 ):
     """Eager Celery and a 429: no 500, no retry inside the request; the panel says when, and a later Save works."""
     mix = sandbox_mix(connected, spotify_sandbox, 3)
     spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=429, retry_after=17, times=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert post_save(user_client, mix).status_code == 200
-    assert "Spotify is busy, try again in 17 s." in panel(user_client, mix)
+        assert post_save(htmx, mix).status_code == 200
+    assert "Spotify is busy, try again in 17 s." in panel(htmx, mix)
     assert demo_playlists(spotify_sandbox) == []
     with django_capture_on_commit_callbacks(execute=True):
-        post_save(user_client, mix)
-    assert "Open “Tempo Tuesday” in Spotify" in panel(user_client, mix)
+        post_save(htmx, mix)
+    assert "Open “Tempo Tuesday” in Spotify" in panel(htmx, mix)
     assert demo_playlists(spotify_sandbox)[0]["items"] == uris(mix)
 
 
 def test_unanswered_save_without_a_worker_says_when_to_try_again(
-    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks, htmx
 ):
     """Eager Celery and a 503 on the create: no 500; the panel says Spotify is not answering and when to try again."""
     mix = sandbox_mix(connected, spotify_sandbox, 3)
     spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=503, times=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert post_save(user_client, mix).status_code == 200
-    assert "Spotify is not answering, try again in 5 s." in panel(user_client, mix)
+        assert post_save(htmx, mix).status_code == 200
+    assert "Spotify is not answering, try again in 5 s." in panel(htmx, mix)
     assert PlaylistExport.objects.get().status == "failed"
 
 
 def test_unexpected_error_without_a_worker_fails_the_save(
-    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks
+    connected, spotify_sandbox, user_client, django_capture_on_commit_callbacks, htmx
 ):
     """An answer we can't read (not a Spotify refusal): no 500; the save fails and says to try again."""
     mix = sandbox_mix(connected, spotify_sandbox, 3)
     spotify_sandbox.fault(path="/v1/me/playlists", method="POST", status=201, body={"unexpected": True}, times=1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert post_save(user_client, mix).status_code == 200
-    assert "Something went wrong saving to Spotify; try again." in panel(user_client, mix)
+        assert post_save(htmx, mix).status_code == 200
+    assert "Something went wrong saving to Spotify; try again." in panel(htmx, mix)
     assert PlaylistExport.objects.get().status == "failed"
 
 
@@ -324,13 +325,13 @@ def test_rate_limit_after_the_last_retry_fails_the_save(connected, spotify_sandb
 
 
 def test_save_silent_too_long_stops_polling_and_can_be_saved_again(
-    connected, user_client, django_capture_on_commit_callbacks
+    connected, user_client, django_capture_on_commit_callbacks, htmx
 ):
     """A save whose run stopped reporting 15 minutes ago (a killed worker) is not shown as saving; Save works again."""
     mix = SessionMixFactory(owner=connected)
     export = PlaylistExport.objects.create(mix=mix, name="x", status="running", progress=40)
     went_silent(export)
-    assert "every 1s" not in panel(user_client, mix)
+    assert "every 1s" not in panel(htmx, mix)
     with django_capture_on_commit_callbacks() as callbacks:
         _, queued = enqueue_save(mix, name="x", description="", public=False)
     assert queued and len(callbacks) == 1

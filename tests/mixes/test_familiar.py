@@ -11,8 +11,6 @@ from tests.factories import WorkoutPlanFactory
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
-
 
 def known_ids(user) -> set[int]:
     return set(TrackAffinity.objects.for_user(user).known().values_list("track_id", flat=True))

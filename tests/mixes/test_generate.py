@@ -37,10 +37,10 @@ def test_deleted_template_plans_stay_deleted(user_client, user, plan):
     assert WorkoutPlan.objects.for_user(user).count() == 1
 
 
-def test_choosing_a_plan_redraws_only_the_timeline(user_client, user, plan):
+def test_choosing_a_plan_redraws_only_the_timeline(user_client, user, plan, htmx):
     """With htmx, changing the plan answers with the timeline fragment."""
     other = WorkoutPlanFactory(owner=user, name="Other", phases=[("Only", "steady", 600, (120, 120), (0.6, 0.6))])
-    response = user_client.get(f"/?plan={other.pk}", headers={"HX-Request": "true", "HX-Target": "plan-timeline"})
+    response = htmx.get(f"/?plan={other.pk}", headers={"HX-Target": "plan-timeline"})
     assert response.text.lstrip().startswith('<div id="plan-timeline">')
     assert "Only" in response.text and "<form" not in response.text
 

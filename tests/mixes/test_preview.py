@@ -7,7 +7,6 @@ from mixes.models import Feedback, MixTrack
 from music.models import TrackAffinity
 
 pytestmark = pytest.mark.django_db
-HTMX = {"HX-Request": "true"}
 
 
 def url(mix, item, action):
@@ -36,11 +35,11 @@ def test_preview_explains_each_choice(user_client, mix):
     assert "BPM" in response.text
 
 
-def test_swap_htmx_replaces_only_that_row(user_client, mix):
+def test_swap_htmx_replaces_only_that_row(user_client, mix, htmx):
     """A swap answers with the new row and the totals and chart out of band."""
     item = first(mix)
     old_track = item.track_id
-    response = user_client.post(url(mix, item, "swap"), headers=HTMX)
+    response = htmx.post(url(mix, item, "swap"))
     item.refresh_from_db()
     assert item.track_id != old_track
     assert response.text.lstrip().startswith(f'<li class="track" id="t{item.pk}">')
@@ -49,11 +48,11 @@ def test_swap_htmx_replaces_only_that_row(user_client, mix):
     assert 'id="mix-chart" class="card chart" hx-swap-oob="true"' in response.text
 
 
-def test_swap_records_feedback(user_client, user, mix):
+def test_swap_records_feedback(user_client, user, mix, htmx):
     """A swapped-out track is remembered as feedback, and the next pool counts it against the track."""
     item = first(mix)
     old_track = item.track_id
-    user_client.post(url(mix, item, "swap"), headers=HTMX)
+    htmx.post(url(mix, item, "swap"))
     assert Feedback.objects.filter(user=user, track_id=old_track, kind="swapped").exists()
     pool = pools.load_pool(user)
     assert pool.track_at(pool.index_of(str(old_track))).removed == 1
@@ -67,21 +66,21 @@ def test_swap_without_htmx_redirects_to_the_row(user_client, mix):
     assert response["Location"] == f"{mix.get_absolute_url()}#t{item.pk}"
 
 
-def test_swapped_out_track_does_not_come_back(user_client, mix):
+def test_swapped_out_track_does_not_come_back(user_client, mix, htmx):
     """Swapping twice never brings back the track first swapped out."""
     item = first(mix)
     original = item.track_id
-    user_client.post(url(mix, item, "swap"), headers=HTMX)
-    user_client.post(url(mix, item, "swap"), headers=HTMX)
+    htmx.post(url(mix, item, "swap"))
+    htmx.post(url(mix, item, "swap"))
     item.refresh_from_db()
     assert item.track_id != original
 
 
-def test_remove_htmx_drops_the_row(user_client, mix):
+def test_remove_htmx_drops_the_row(user_client, mix, htmx):
     """Remove answers with no row, only the updated totals, and records the feedback."""
     item = first(mix)
     count = mix.tracks.count()
-    response = user_client.post(url(mix, item, "remove"), headers=HTMX)
+    response = htmx.post(url(mix, item, "remove"))
     assert mix.tracks.count() == count - 1
     assert f'id="t{item.pk}"' not in response.text
     assert 'hx-swap-oob="true"' in response.text
@@ -94,28 +93,28 @@ def test_remove_renumbers_positions(user_client, mix):
     assert list(mix.tracks.values_list("position", flat=True)) == list(range(mix.tracks.count()))
 
 
-def test_lock_toggles_and_replaces_itself(user_client, mix):
+def test_lock_toggles_and_replaces_itself(user_client, mix, htmx):
     """Lock answers with the row in its new state; a second post unlocks."""
     item = first(mix)
-    response = user_client.post(url(mix, item, "lock"), headers=HTMX)
+    response = htmx.post(url(mix, item, "lock"))
     assert 'aria-pressed="true"' in response.text and "locked" in response.text
-    user_client.post(url(mix, item, "lock"), headers=HTMX)
+    htmx.post(url(mix, item, "lock"))
     item.refresh_from_db()
     assert not item.locked
 
 
-def test_like_marks_the_track_for_the_scorer(user_client, user, mix):
+def test_like_marks_the_track_for_the_scorer(user_client, user, mix, htmx):
     """Like sets the row's state and the user's affinity for the track."""
     item = first(mix)
-    user_client.post(url(mix, item, "like"), headers=HTMX)
+    htmx.post(url(mix, item, "like"))
     assert TrackAffinity.objects.get(user=user, track_id=item.track_id).liked
 
 
-def test_bpm_double_corrects_the_tempo_for_this_person(user_client, user, mix):
+def test_bpm_double_corrects_the_tempo_for_this_person(user_client, user, mix, htmx):
     """×2 doubles the track's tempo for this person, records it, and redraws the row."""
     item = first(mix)
     before = item.tempo
-    response = user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
+    response = htmx.post(url(mix, item, "bpm"), {"factor": "2"})
     item.refresh_from_db()
     assert item.tempo == pytest.approx(before * 2)
     assert TrackAffinity.objects.get(user=user, track_id=item.track_id).tempo_override == pytest.approx(before * 2)
@@ -123,41 +122,41 @@ def test_bpm_double_corrects_the_tempo_for_this_person(user_client, user, mix):
     assert f'id="t{item.pk}"' in response.text
 
 
-def test_bpm_fix_leaves_the_catalog_and_other_people_alone(user_client, other_user, mix, plan):
+def test_bpm_fix_leaves_the_catalog_and_other_people_alone(user_client, other_user, mix, plan, htmx):
     """One person's ×2 changes neither the catalog's tempo nor another person's pool."""
     item = first(mix)
     catalog_tempo = item.track.features.tempo
-    user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
+    htmx.post(url(mix, item, "bpm"), {"factor": "2"})
     item.track.features.refresh_from_db()
     assert item.track.features.tempo == catalog_tempo
     pool = pools.load_pool(other_user)
     assert pool.track_at(pool.index_of(str(item.track_id))).tempo == catalog_tempo
 
 
-def test_bpm_fix_is_bounded(user_client, mix):
+def test_bpm_fix_is_bounded(user_client, mix, htmx):
     """A fix that would leave 30–250 BPM is refused in the row, nothing changed."""
     item = first(mix)
     MixTrack.objects.filter(pk=item.pk).update(tempo=180)
-    response = user_client.post(url(mix, item, "bpm"), {"factor": "2"}, headers=HTMX)
+    response = htmx.post(url(mix, item, "bpm"), {"factor": "2"})
     assert response.status_code == 422 and "tempos go from 30 to 250" in response.text
     assert not TrackAffinity.objects.filter(tempo_override__isnull=False).exists()
 
 
-def test_bpm_bad_factor_is_an_error_in_the_row(user_client, mix):
+def test_bpm_bad_factor_is_an_error_in_the_row(user_client, mix, htmx):
     """Anything but ×2 or ÷2 is refused with a message in the row, nothing changed."""
     item = first(mix)
     before = item.tempo
-    response = user_client.post(url(mix, item, "bpm"), {"factor": "3"}, headers=HTMX)
+    response = htmx.post(url(mix, item, "bpm"), {"factor": "3"})
     assert response.status_code == 422
     assert "Use ×2 or ÷2." in response.text
     item.refresh_from_db()
     assert item.tempo == before
 
 
-def test_move_down_swaps_with_the_next_track(user_client, mix):
+def test_move_down_swaps_with_the_next_track(user_client, mix, htmx):
     """Move down puts the track one place later and redraws the mix body."""
     a, b = list(mix.tracks.order_by("position")[:2])
-    response = user_client.post(url(mix, a, "move"), {"direction": "down"}, headers=HTMX)
+    response = htmx.post(url(mix, a, "move"), {"direction": "down"})
     assert response.text.lstrip().startswith('<div id="mix-body">')
     assert list(mix.tracks.order_by("position").values_list("pk", flat=True)[:2]) == [b.pk, a.pk]
 
@@ -171,11 +170,11 @@ def test_move_across_a_section_boundary_changes_section(user_client, mix):
 
 
 @pytest.mark.parametrize("position", ["0", "999", "x"])
-def test_move_to_a_position_out_of_range_is_refused(user_client, mix, position):
+def test_move_to_a_position_out_of_range_is_refused(user_client, mix, position, htmx):
     """A position outside the mix is an error shown in the row; the order is unchanged."""
     item = first(mix)
     order = list(mix.tracks.values_list("pk", flat=True))
-    response = user_client.post(url(mix, item, "move"), {"position": position}, headers=HTMX)
+    response = htmx.post(url(mix, item, "move"), {"position": position})
     assert response.status_code == 422
     assert 'class="errorlist"' in response.text
     assert list(mix.tracks.values_list("pk", flat=True)) == order
@@ -190,11 +189,11 @@ def test_move_to_a_position(user_client, mix):
     assert item.position == last - 1
 
 
-def test_regenerate_keeps_locked_tracks(user_client, mix):
+def test_regenerate_keeps_locked_tracks(user_client, mix, htmx):
     """New seeds choose the unlocked tracks again; a locked track stays in its place."""
     keep = mix.tracks.filter(section=1).order_by("position")[1]
     user_client.post(url(mix, keep, "lock"))
-    response = user_client.post(f"/mixes/{mix.pk}/regenerate/", {"seed_genres": ["rock"]}, headers=HTMX)
+    response = htmx.post(f"/mixes/{mix.pk}/regenerate/", {"seed_genres": ["rock"]})
     assert response.status_code == 200
     kept = MixTrack.objects.get(mix=mix, track_id=keep.track_id)
     assert kept.pk == keep.pk and kept.locked and kept.section == 1
@@ -203,27 +202,27 @@ def test_regenerate_keeps_locked_tracks(user_client, mix):
     assert mix.seed_genres == ["rock"]
 
 
-def test_regenerate_with_unknown_seed_keeps_the_mix(user_client, mix):
+def test_regenerate_with_unknown_seed_keeps_the_mix(user_client, mix, htmx):
     """An unknown seed artist is reported by the seed field and the mix is untouched."""
     before = list(mix.tracks.values_list("track_id", flat=True))
-    response = user_client.post(f"/mixes/{mix.pk}/regenerate/", {"seed_artists": "Not A Band"}, headers=HTMX)
+    response = htmx.post(f"/mixes/{mix.pk}/regenerate/", {"seed_artists": "Not A Band"})
     assert response.status_code == 422
     assert "Not in the catalog: Not A Band" in response.text
     assert list(mix.tracks.values_list("track_id", flat=True)) == before
 
 
-def test_rename_htmx_answers_with_the_heading(user_client, mix):
+def test_rename_htmx_answers_with_the_heading(user_client, mix, htmx):
     """Renaming replaces the heading with the new name."""
-    response = user_client.post(f"/mixes/{mix.pk}/rename/", {"name": "Tuesday tempo"}, headers=HTMX)
+    response = htmx.post(f"/mixes/{mix.pk}/rename/", {"name": "Tuesday tempo"})
     assert "<h1>Tuesday tempo</h1>" in response.text
     mix.refresh_from_db()
     assert mix.name == "Tuesday tempo"
 
 
-def test_rename_blank_is_refused(user_client, mix):
+def test_rename_blank_is_refused(user_client, mix, htmx):
     """A blank name keeps the old one and says why."""
     old = mix.name
-    response = user_client.post(f"/mixes/{mix.pk}/rename/", {"name": "   "}, headers=HTMX)
+    response = htmx.post(f"/mixes/{mix.pk}/rename/", {"name": "   "})
     assert response.status_code == 422
     mix.refresh_from_db()
     assert mix.name == old

@@ -32,18 +32,18 @@ def test_preview_queries_do_not_grow_with_the_mix(user_client, user, catalog):
     )
 
 
-def test_swap_queries_do_not_grow_with_the_mix(user_client, user, catalog):
+def test_swap_queries_do_not_grow_with_the_mix(user_client, user, catalog, htmx):
     """A swap in a short and in a long mix costs the same number of queries."""
     short, long = mix_of_minutes(user, 10), mix_of_minutes(user, 40)
 
     def swap(mix):
         item = mix.tracks.first()
-        return lambda: user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/", headers={"HX-Request": "true"})
+        return lambda: htmx.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/")
 
     assert count_queries(swap(short)) == count_queries(swap(long))
 
 
-def test_swap_reads_only_tracks_near_the_section_tempo(user_client, user, catalog):
+def test_swap_reads_only_tracks_near_the_section_tempo(user_client, user, catalog, htmx):
     """A swap loads the mix's tracks and those near the section's tempo, not the whole catalog."""
     from mixes.engine.pool import Pool
     from music.models import Track
@@ -60,5 +60,5 @@ def test_swap_reads_only_tracks_near_the_section_tempo(user_client, user, catalo
 
     item = mix.tracks.first()
     with mock.patch.object(Pool, "from_records", classmethod(spy)):
-        user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/", headers={"HX-Request": "true"})
+        htmx.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/")
     assert sizes and sizes[0] < Track.objects.count() - 40

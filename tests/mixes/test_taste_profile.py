@@ -16,7 +16,6 @@ from tests.factories import ArtistFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
 TASTE = reverse("mixes:taste")
 FORGET = reverse("mixes:taste_forget")
 START_OVER = reverse("mixes:taste_start_over")
@@ -157,33 +156,33 @@ def test_my_music_loads_the_profile_with_a_plain_link_beside(user_client):
     assert f'<a href="{TASTE}">' in html
 
 
-def test_htmx_get_answers_the_profile_section_alone(user_client, user):
+def test_htmx_get_answers_the_profile_section_alone(user_client, user, htmx):
     """Through htmx, /taste/ is the section My music swaps in, not a whole page."""
     listen(user, [TrackFactory(genre="pop")])
-    response = user_client.get(TASTE, headers=HTMX)
+    response = htmx.get(TASTE)
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith("<section") and 'id="taste-profile"' in html
     assert "<html" not in html and 'id="taste-learned"' in html
 
 
-def test_while_a_rebuild_runs_the_learned_section_asks_again(user_client, user):
+def test_while_a_rebuild_runs_the_learned_section_asks_again(user_client, user, htmx):
     """A pending rebuild shows "Updating", and the section polls for itself alone."""
     avoid_metal(user)
     TasteProfile.objects.filter(user=user).update(requested_at=timezone.now())
     html = user_client.get(TASTE).content.decode()
     assert 'hx-trigger="load delay:3s"' in html and "Updating from your latest listening" in html
-    fragment = user_client.get(TASTE, headers={**HTMX, "HX-Target": "taste-learned"}).content.decode()
+    fragment = htmx.get(TASTE, headers={"HX-Target": "taste-learned"}).content.decode()
     assert fragment.lstrip().startswith('<section id="taste-learned"') and "Genres you play" not in fragment
 
 
 # Forget this --------------------------------------------------------------------------------------------------
 
 
-def test_forget_through_htmx_redraws_the_section_without_the_dislike(user_client, user):
+def test_forget_through_htmx_redraws_the_section_without_the_dislike(user_client, user, htmx):
     """Forget this answers the learned section, the dislike gone from the page and from the model."""
     avoid_metal(user)
-    response = user_client.post(FORGET, {"feature": "genre:metal"}, headers=HTMX)
+    response = htmx.post(FORGET, {"feature": "genre:metal"})
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<section id="taste-learned"')
@@ -192,10 +191,10 @@ def test_forget_through_htmx_redraws_the_section_without_the_dislike(user_client
     assert TasteProfile.of(user).forgotten[0]["feature"] == "genre:metal"
 
 
-def test_forget_also_forgets_this_weeks_skips(user_client, user):
+def test_forget_also_forgets_this_weeks_skips(user_client, user, htmx):
     """Skips from today are forgotten too: the dislike is gone from the model."""
     avoid_metal(user, days_ago=0)
-    user_client.post(FORGET, {"feature": "genre:metal"}, headers=HTMX)
+    htmx.post(FORGET, {"feature": "genre:metal"})
     assert "genre:metal" not in learned_dislikes(user)
 
 
@@ -208,11 +207,11 @@ def test_forget_without_htmx_redirects_back_to_the_profile(user_client, user):
     assert "Forgotten: metal." in html and "Forgotten at your request: metal." in html
 
 
-def test_forgetting_twice_is_harmless(user_client, user):
+def test_forgetting_twice_is_harmless(user_client, user, htmx):
     """A second Forget of the same dislike (a double click) succeeds and changes nothing more."""
     avoid_metal(user)
-    user_client.post(FORGET, {"feature": "genre:metal"}, headers=HTMX)
-    response = user_client.post(FORGET, {"feature": "genre:metal"}, headers=HTMX)
+    htmx.post(FORGET, {"feature": "genre:metal"})
+    response = htmx.post(FORGET, {"feature": "genre:metal"})
     assert response.status_code == 200
     assert len(TasteProfile.of(user).forgotten) == 1
 
@@ -226,10 +225,10 @@ def test_forgetting_twice_is_harmless(user_client, user):
         ({"feature": "genre:pop"}, "Session Mix had learned nothing against that"),  # a like, not a dislike
     ],
 )
-def test_bad_or_unknown_feature_is_a_clear_422(user_client, user, data, message):
+def test_bad_or_unknown_feature_is_a_clear_422(user_client, user, data, message, htmx):
     """Missing, overlong, unknown or liked: a message in the section, status 422, the model untouched."""
     avoid_metal(user)
-    response = user_client.post(FORGET, data, headers=HTMX)
+    response = htmx.post(FORGET, data)
     assert response.status_code == 422
     assert message in response.content.decode()
     assert "genre:metal" in learned_dislikes(user)
@@ -242,31 +241,31 @@ def test_bad_feature_without_htmx_redirects_with_the_message(user_client, user):
     assert "Session Mix had learned nothing against that" in response.content.decode()
 
 
-def test_another_users_dislike_cannot_be_forgotten(user_client, user, other_user):
+def test_another_users_dislike_cannot_be_forgotten(user_client, user, other_user, htmx):
     """Forgetting works on the signed-in user's model only: someone else's dislike stays."""
     avoid_metal(other_user)
-    response = user_client.post(FORGET, {"feature": "genre:metal"}, headers=HTMX)
+    response = htmx.post(FORGET, {"feature": "genre:metal"})
     assert response.status_code == 422
     assert "genre:metal" in learned_dislikes(other_user)
     assert TasteProfile.of(other_user).forgotten == []
 
 
-def test_a_never_play_artist_cannot_be_forgotten(user_client, user):
+def test_a_never_play_artist_cannot_be_forgotten(user_client, user, htmx):
     """A never-play artist is a choice, not a belief: Forget refuses it."""
     MusicPreferences.of(user).excluded_artists.add(ArtistFactory(name="Nope Band"))
     rebuild_taste(user)
-    response = user_client.post(FORGET, {"feature": "artist:nope band"}, headers=HTMX)
+    response = htmx.post(FORGET, {"feature": "artist:nope band"})
     assert response.status_code == 422
 
 
 # Start over ---------------------------------------------------------------------------------------------------
 
 
-def test_start_over_resets_what_was_learned_and_keeps_the_plays(user_client, user):
+def test_start_over_resets_what_was_learned_and_keeps_the_plays(user_client, user, htmx):
     """Start over answers the section with nothing learned; the plays are all still there."""
     avoid_metal(user)
     plays = Play.objects.filter(user=user).count()
-    response = user_client.post(START_OVER, headers=HTMX)
+    response = htmx.post(START_OVER)
     html = response.content.decode()
     assert response.status_code == 200
     assert "Started over." in html and "Nothing learned yet" in html and "Forget this" not in html

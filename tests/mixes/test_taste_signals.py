@@ -16,8 +16,6 @@ from tests.factories import ArtistFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
-
 
 def kinds_for(user, track) -> list[str]:
     """The kinds of signal the evidence holds about one track."""
@@ -70,34 +68,34 @@ def test_the_spotify_library_is_positive_evidence(user, flags, kind):
 
 @pytest.mark.parametrize(("action", "kind"), [("like", "like"), ("lock", "lock")])
 def test_liking_and_locking_on_screen_2_are_positive_evidence(
-    user, user_client, mix, action, kind, django_capture_on_commit_callbacks
+    user, user_client, mix, action, kind, django_capture_on_commit_callbacks, htmx
 ):
     """A like or a lock through Screen 2 reaches the model (rebuilt on commit: tasks run eagerly here)."""
     item = mix.tracks.first()
     with django_capture_on_commit_callbacks(execute=True):
-        user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/{action}/", headers=HTMX)
+        htmx.post(f"/mixes/{mix.pk}/tracks/{item.pk}/{action}/")
     assert kind in kinds_for(user, item.track)
     assert taste_for(user).weight(f"artist:{item.track.artist_names.lower()}") > 0
 
 
 @pytest.mark.parametrize(("action", "kind"), [("remove", "remove"), ("swap", "swap")])
 def test_removing_and_swapping_out_are_negative_evidence(
-    user, user_client, mix, action, kind, django_capture_on_commit_callbacks
+    user, user_client, mix, action, kind, django_capture_on_commit_callbacks, htmx
 ):
     """A remove or a swap-out through Screen 2 counts against the track's artist (rebuilt on commit)."""
     item = mix.tracks.first()
     with django_capture_on_commit_callbacks(execute=True):
-        user_client.post(f"/mixes/{mix.pk}/tracks/{item.pk}/{action}/", headers=HTMX)
+        htmx.post(f"/mixes/{mix.pk}/tracks/{item.pk}/{action}/")
     assert kinds_for(user, item.track) == [kind]
     assert taste_for(user).weight(f"artist:{item.track.artist_names.lower()}") < 0
 
 
-def test_an_unliked_track_is_no_longer_liked_evidence(user, user_client, mix):
+def test_an_unliked_track_is_no_longer_liked_evidence(user, user_client, mix, htmx):
     """Like then unlike: the like no longer counts."""
     item = mix.tracks.first()
     url = f"/mixes/{mix.pk}/tracks/{item.pk}/like/"
-    user_client.post(url, headers=HTMX)
-    user_client.post(url, headers=HTMX)
+    htmx.post(url)
+    htmx.post(url)
     assert "like" not in kinds_for(user, item.track)
 
 

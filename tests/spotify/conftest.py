@@ -6,8 +6,6 @@ from accounts.sandbox.library import DEMO
 from tests.factories import UserFactory
 from tests.fixtures.spotify import connect
 
-HTMX = {"HX-Request": "true"}
-
 
 @pytest.fixture
 def connected_client(client, connected_user):

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from music.models import Play, SpotifySync, Track
 from tests.factories import ArtistFactory, TrackFactory
-from tests.spotify.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +43,9 @@ def basic_rows(count: int = 2) -> list[dict]:
 # Refresh and progress -------------------------------------------------------------------------------
 
 
-def test_refresh_answers_with_the_polling_progress_fragment(connected_client, connected_user):
+def test_refresh_answers_with_the_polling_progress_fragment(connected_client, connected_user, htmx):
     """An htmx POST queues the sync and returns the status fragment that polls every second."""
-    response = connected_client.post(reverse("music:sync"), headers=HTMX)
+    response = htmx.post(reverse("music:sync"))
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -57,29 +56,29 @@ def test_refresh_answers_with_the_polling_progress_fragment(connected_client, co
 
 
 def test_refresh_runs_the_sync_once_the_request_commits(
-    connected_client, connected_user, django_capture_on_commit_callbacks
+    connected_client, connected_user, django_capture_on_commit_callbacks, htmx
 ):
     """The sync is queued on commit; with tasks running eagerly it then runs to the end."""
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        connected_client.post(reverse("music:sync"), headers=HTMX)
+        htmx.post(reverse("music:sync"))
 
     assert len(callbacks) >= 1
     sync = SpotifySync.objects.get(user=connected_user)
     assert (sync.status, sync.plays_added) == ("done", 150)
 
 
-def test_status_polls_while_running_and_shows_percent_and_message(connected_client, connected_user):
+def test_status_polls_while_running_and_shows_percent_and_message(connected_client, connected_user, htmx):
     """A running sync: progress bar, percent and message, and the fragment asks again in a second."""
     SpotifySync.objects.create(user=connected_user, status="running", progress=42, message="Reading your saved tracks…")
 
-    response = connected_client.get(reverse("music:sync_status"), headers=HTMX)
+    response = htmx.get(reverse("music:sync_status"))
 
     html = response.content.decode()
     assert POLL in html
     assert 'value="42"' in html and "42% · Reading your saved tracks…" in html
 
 
-def test_status_stops_polling_when_done_and_tells_the_page(connected_client, connected_user):
+def test_status_stops_polling_when_done_and_tells_the_page(connected_client, connected_user, htmx):
     """A finished sync: the summary, no polling trigger, and a `music-synced` event for the counts."""
     SpotifySync.objects.create(user=connected_user, status="done", plays_added=3, top_tracks=2, saved_tracks=1)
     for minutes in range(5):
@@ -87,7 +86,7 @@ def test_status_stops_polling_when_done_and_tells_the_page(connected_client, con
             user=connected_user, track=TrackFactory(), played_at=timezone.now() - timedelta(minutes=minutes)
         )
 
-    response = connected_client.get(reverse("music:sync_status"), headers=HTMX)
+    response = htmx.get(reverse("music:sync_status"))
 
     html = response.content.decode()
     assert POLL not in html
@@ -95,44 +94,44 @@ def test_status_stops_polling_when_done_and_tells_the_page(connected_client, con
     assert "music-synced" in json.loads(response.headers["HX-Trigger"])
 
 
-def test_status_of_a_failed_sync_says_why_and_stops_polling(connected_client, connected_user):
+def test_status_of_a_failed_sync_says_why_and_stops_polling(connected_client, connected_user, htmx):
     """A failed sync shows its message (e.g. the rate limit) and stops polling."""
     SpotifySync.objects.create(
         user=connected_user, status="failed", message="Spotify is rate-limiting us; try again in 20 s."
     )
 
-    html = connected_client.get(reverse("music:sync_status"), headers=HTMX).content.decode()
+    html = htmx.get(reverse("music:sync_status")).content.decode()
 
     assert "Spotify is rate-limiting us; try again in 20 s." in html
     assert POLL not in html
 
 
-def test_a_sync_silent_too_long_stops_polling_and_can_be_refreshed(connected_client, connected_user):
+def test_a_sync_silent_too_long_stops_polling_and_can_be_refreshed(connected_client, connected_user, htmx):
     """A run whose worker died (no word for 15 minutes) is shown as unfinished, and Refresh queues a new one."""
     sync = SpotifySync.objects.create(user=connected_user, status="running", progress=30)
     SpotifySync.objects.filter(pk=sync.pk).update(updated_at=timezone.now() - timedelta(minutes=16))
 
-    html = connected_client.get(reverse("music:sync_status"), headers=HTMX).content.decode()
+    html = htmx.get(reverse("music:sync_status")).content.decode()
 
     assert "The last sync did not finish" in html and POLL not in html
-    connected_client.post(reverse("music:sync"), headers=HTMX)
+    htmx.post(reverse("music:sync"))
     assert SpotifySync.objects.get(user=connected_user).status == "queued"
 
 
-def test_the_refresh_button_goes_back_to_the_page_it_is_on(connected_client):
+def test_the_refresh_button_goes_back_to_the_page_it_is_on(connected_client, htmx):
     """Inside an htmx answer, `next` is the page the fragment sits on, not the fragment's URL."""
-    html = connected_client.get(
-        reverse("music:sync_status"), headers={**HTMX, "HX-Current-URL": "http://testserver/plans/"}
+    html = htmx.get(
+        reverse("music:sync_status"), headers={"HX-Current-URL": "http://testserver/plans/"}
     ).content.decode()
 
     assert 'name="next" value="/plans/"' in html
 
 
-def test_another_users_sync_is_never_shown(connected_client, other_user):
+def test_another_users_sync_is_never_shown(connected_client, other_user, htmx):
     """Status is read from the signed-in user only."""
     SpotifySync.objects.create(user=other_user, status="running", progress=77, message="Someone else's sync")
 
-    html = connected_client.get(reverse("music:sync_status"), headers=HTMX).content.decode()
+    html = htmx.get(reverse("music:sync_status")).content.decode()
 
     assert "Someone else" not in html and "77%" not in html
     assert POLL not in html
@@ -154,18 +153,18 @@ def test_status_without_htmx_is_the_library_page(connected_client):
     assert response.url == reverse("music:library")
 
 
-def test_refresh_when_not_connected_offers_to_connect(user_client, user):
+def test_refresh_when_not_connected_offers_to_connect(user_client, user, htmx):
     """No Spotify connection: nothing is queued, and the fragment offers to connect."""
-    html = user_client.post(reverse("music:sync"), headers=HTMX).content.decode()
+    html = htmx.post(reverse("music:sync")).content.decode()
 
     assert "Connect Spotify" in html
     assert not SpotifySync.objects.filter(user=user).exists()
 
 
-def test_the_sync_needs_a_signed_in_user(client):
+def test_the_sync_needs_a_signed_in_user(client, htmx):
     """Anonymous requests are sent to sign in."""
     assert client.post(reverse("music:sync")).status_code == 302
-    assert client.get(reverse("music:sync_status"), headers=HTMX).status_code == 302
+    assert htmx.get(reverse("music:sync_status")).status_code == 302
     assert client.get(reverse("music:library")).status_code == 302
 
 
@@ -185,9 +184,9 @@ def test_library_page_shows_connection_sync_counts_and_tracks_without_tempo(conn
     assert 'name="files"' in html and 'enctype="multipart/form-data"' in html
 
 
-def test_library_counts_are_redrawn_alone_for_htmx(connected_client):
+def test_library_counts_are_redrawn_alone_for_htmx(connected_client, htmx):
     """The counts region answers on its own when it refreshes after a sync."""
-    response = connected_client.get(reverse("music:library"), headers={**HTMX, "HX-Target": "library-counts"})
+    response = htmx.get(reverse("music:library"), headers={"HX-Target": "library-counts"})
 
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="library-counts"')

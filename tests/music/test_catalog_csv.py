@@ -11,7 +11,7 @@ from mixes.engine.catalog_csv import read_catalog
 from music import catalog_csv, normalize
 from music.catalog_csv import KAGGLE, TIDYTUESDAY, RowError, find_layout
 from music.models import Artist, AudioFeatures, Track
-from tests.engine.helpers import TIDY_COLUMNS, write_tidy
+from tests.mixes.engine.helpers import TIDY_COLUMNS, write_tidy
 
 
 def test_reader_and_engine_import_without_django_settings():

@@ -1,7 +1,6 @@
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
@@ -10,14 +9,12 @@ from django.conf import settings
 from accounts.management.commands.spotify_sandbox import sandbox_from_settings
 from accounts.sandbox import Client, Sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def test_command_serves_until_interrupted():
     """`manage.py spotify_sandbox --port 0` prints its URL, serves, and stops cleanly on Ctrl-C."""
     process = subprocess.Popen(
         [sys.executable, "manage.py", "spotify_sandbox", "--port", "0"],
-        cwd=ROOT,
+        cwd=settings.BASE_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -4,7 +4,7 @@ import pytest
 
 from mixes.engine.catalog_csv import CatalogError, read_pool
 from mixes.engine.pool import Pool
-from tests.engine.helpers import records, track, write_kaggle, write_tidy
+from tests.mixes.engine.helpers import records, track, write_kaggle, write_tidy
 
 
 def test_same_song_under_other_titles_shares_a_song_id():

@@ -9,8 +9,8 @@ from mixes.engine.generator import generate
 from mixes.engine.pool import Pool
 from mixes.engine.scorer import Preferences, Weights, explain
 from mixes.engine.taste import Evidence, fit
-from tests.engine import helpers
-from tests.engine.helpers import track
+from tests.mixes.engine import helpers
+from tests.mixes.engine.helpers import track
 
 W = Weights()
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from mixes.engine.pool import Pool
 from mixes.engine.taste import HALF_LIFE_DAYS, Evidence, Forget, Taste, fit
-from tests.engine.helpers import track
+from tests.mixes.engine.helpers import track
 
 
 def catalog(per_genre: int = 30, genres=("metal", "pop", "jazz")) -> Pool:

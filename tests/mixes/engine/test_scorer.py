@@ -4,7 +4,7 @@ import numpy as np
 
 from mixes.engine.pool import Pool
 from mixes.engine.scorer import Preferences, Weights, explain, score
-from tests.engine.helpers import track
+from tests.mixes.engine.helpers import track
 
 DEFAULT = Preferences()
 W = Weights()

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.engine.helpers import records, write_kaggle, write_tidy
+from tests.mixes.engine.helpers import records, write_kaggle, write_tidy
 
 PLAN = {
     "name": "Tuesday run",

@@ -10,7 +10,7 @@ from mixes.engine.metrics import duplicates
 from mixes.engine.plan import PHASE_KINDS, PlanSpec
 from mixes.engine.pool import Pool, TrackRecord
 from mixes.engine.scorer import Preferences
-from tests.engine import helpers
+from tests.mixes.engine import helpers
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 EDITIONS = ("", " - Remastered 2011", " (feat. Guest)", " - Live")

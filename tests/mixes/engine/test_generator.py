@@ -10,8 +10,8 @@ from mixes.engine.plan import template
 from mixes.engine.pool import Pool
 from mixes.engine.scorer import Preferences, Weights
 from music.normalize import song_key
-from tests.engine import helpers
-from tests.engine.helpers import records, section_totals, track
+from tests.mixes.engine import helpers
+from tests.mixes.engine.helpers import records, section_totals, track
 
 W = Weights()
 P = Preferences()

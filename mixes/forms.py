@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from mixes.engine.plan import MAX_PLAN_S, TEMPLATES, PlanError, PlanSpec
 from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
+from mixes.profile import FEATURE_MAX_LENGTH
 from music.models import Artist, Track
 
 # A move of one step, for a track or a phase: which way, and how its index changes.
@@ -270,3 +271,15 @@ def flash_errors(request: HttpRequest, form: forms.BaseForm) -> None:
     """A plain POST that failed says why on the page it goes back to: each of the form's errors as a message."""
     for error in form_errors(form):
         messages.error(request, error)
+
+
+class ForgetForm(forms.Form):
+    """Forget a dislike: the feature (an artist or a genre) the taste profile named."""
+
+    feature = forms.CharField(
+        max_length=FEATURE_MAX_LENGTH,
+        error_messages={
+            "required": "Say which artist or genre to forget.",
+            "max_length": "That is longer than any artist or genre Session Mix knows.",
+        },
+    )

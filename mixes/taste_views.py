@@ -7,29 +7,18 @@ an htmx one with the "what I've learned" section in its new state.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from mixes.forms import form_errors
-from mixes.profile import FEATURE_MAX_LENGTH, forget_dislike, learned_of, profile_of
+from mixes.forms import ForgetForm, form_errors
+from mixes.profile import forget_dislike, learned_of, profile_of
 from mixes.taste import start_over
 
 TASTE = "mixes/taste.html"
 NOTHING_TO_FORGET = "Session Mix had learned nothing against that, so there was nothing to forget."
-
-
-class ForgetForm(forms.Form):
-    feature = forms.CharField(
-        max_length=FEATURE_MAX_LENGTH,
-        error_messages={
-            "required": "Say which artist or genre to forget.",
-            "max_length": "That is longer than any artist or genre Session Mix knows.",
-        },
-    )
 
 
 @login_required

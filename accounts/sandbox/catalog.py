@@ -47,7 +47,8 @@ def percent(*parts: str) -> int:
 def fold(text: str) -> str:
     """Lower-case, accents and punctuation removed: what search compares.
 
-    A copy of music.normalize.fold (the sandbox imports none of our code): tests/accounts/sandbox/test_copies.py pins the two.
+    A copy of music.normalize.fold (the sandbox imports none of our code):
+    tests/accounts/sandbox/test_copies.py pins the two.
     """
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()

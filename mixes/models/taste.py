@@ -4,10 +4,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import OnePerUser
 from music.jobs import BackgroundJob
 
 
-class TasteProfile(models.Model):
+class TasteProfile(OnePerUser, models.Model):
     """A person's taste model (mixes.engine.taste), rebuilt from their evidence by mixes.taste; what they asked
     it to forget; and when they last started over."""
 
@@ -22,11 +23,6 @@ class TasteProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Taste of {self.user}"
-
-    @classmethod
-    def of(cls, user) -> "TasteProfile":
-        profile, _ = cls.objects.get_or_create(user=user)
-        return profile
 
     @classmethod
     def request(cls, user) -> bool:

@@ -7,11 +7,12 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import OnePerUser
 from music.jobs import BackgroundJob
 from music.models.catalog import Artist, Track
 
 
-class MusicPreferences(models.Model):
+class MusicPreferences(OnePerUser, models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="music_preferences")
     seed_artists = models.ManyToManyField(Artist, blank=True, related_name="+")
     seed_genres = models.JSONField(default=list, blank=True)
@@ -24,12 +25,6 @@ class MusicPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"
-
-    @classmethod
-    def of(cls, user) -> "MusicPreferences":
-        """The user's preferences, made on first use."""
-        prefs, _ = cls.objects.get_or_create(user=user)
-        return prefs
 
 
 class Play(models.Model):
@@ -114,7 +109,7 @@ class TrackAffinity(models.Model):
         return len(rows)
 
 
-class SpotifySync(BackgroundJob):
+class SpotifySync(OnePerUser, BackgroundJob):
     """Where a user's listening-history sync from Spotify stands (the UI polls it) and where it resumes."""
 
     class Status(models.TextChoices):
@@ -155,12 +150,6 @@ class SpotifySync(BackgroundJob):
 
     def __str__(self) -> str:
         return f"Spotify sync of {self.user}: {self.get_status_display()}"
-
-    @classmethod
-    def of(cls, user) -> "SpotifySync":
-        """The user's sync state, made on first use."""
-        sync, _ = cls.objects.get_or_create(user=user)
-        return sync
 
     @classmethod
     def request(cls, user) -> bool:

@@ -2,10 +2,9 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import HttpRequest
 
-from mixes.engine.plan import MAX_PLAN_S, TEMPLATES, PlanError, PlanSpec
+from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, TEMPLATES, PlanError, PlanSpec
 from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
 from mixes.profile import FEATURE_MAX_LENGTH
 from music.models import Artist, Track
@@ -188,16 +187,18 @@ class PhaseMoveForm(forms.Form):
         return STEPS[self.cleaned_data["direction"]]
 
 
+MIN_PHASE_MIN = 0.25  # a phase the editor makes lasts 15 s at least (the engine reads plan files down to 10 s)
+
+
 class PhaseForm(forms.ModelForm):
     """One phase; duration in minutes (fractions allowed: 0.5 = 30 s)."""
 
     duration_min = forms.DecimalField(
         label="Minutes",
-        min_value=0.25,
-        max_value=360,
+        min_value=MIN_PHASE_MIN,
+        max_value=MAX_PHASE_S // 60,
         decimal_places=2,
-        validators=[MinValueValidator(0.25), MaxValueValidator(360)],
-        error_messages={"max_value": "A phase can last at most 6 hours (360 minutes)."},
+        error_messages={"max_value": f"A phase can last at most 6 hours ({MAX_PHASE_S // 60} minutes)."},
     )
 
     class Meta:

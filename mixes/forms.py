@@ -172,6 +172,39 @@ class NewPlanForm(forms.Form):
     name = forms.CharField(max_length=120, required=False, label="Name")
 
 
+# How a block of short intervals picks its music; the values are WorkoutPlan.interval_music's.
+INTERVAL_MUSIC_CHOICES = [
+    ("work", "Follow the work intervals"),
+    ("average", "Average of work and rest"),
+]
+
+
+class PlanSettingsForm(forms.Form):
+    """The plan's settings: what music a block of intervals too short for a song of their own follows."""
+
+    interval_music = forms.ChoiceField(
+        choices=INTERVAL_MUSIC_CHOICES,
+        initial="work",
+        widget=forms.RadioSelect,
+        label="Music in short intervals",
+        error_messages={
+            "required": "Pick what the intervals' music follows.",
+            "invalid_choice": "Pick one of the two: the work intervals or the average.",
+        },
+    )
+
+    def __init__(self, *args, plan: WorkoutPlan, **kwargs):
+        kwargs.setdefault("initial", {"interval_music": getattr(plan, "interval_music", "work")})
+        kwargs.setdefault("auto_id", "plan-%s")
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
+    def save(self) -> WorkoutPlan:
+        self.plan.interval_music = self.cleaned_data["interval_music"]
+        self.plan.save(update_fields=["interval_music"])
+        return self.plan
+
+
 class PhaseMoveForm(forms.Form):
     """Move a phase one step up or down its plan."""
 

@@ -1,6 +1,8 @@
-"""The plan editor: the plan list, a plan's name and its phases, each phase a small form that saves itself.
+"""The plan editor: the plan list, a plan's name and settings, its phases, each phase a form that saves itself.
 
-Every POST redirects a plain request and answers an htmx one with the fragment that changed.
+Every POST redirects a plain request and answers an htmx one with the fragment that changed. Saving a phase
+answers with that phase's card alone (and the plan summary out of band), so unsaved edits in the other
+phases stay where they were typed.
 Every plan is looked up through its owner: anyone else's is a 404.
 """
 
@@ -16,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from mixes.engine.plan import PlanError
-from mixes.forms import NewPlanForm, PhaseForm, PhaseMoveForm, PlanForm, form_errors
+from mixes.forms import NewPlanForm, PhaseForm, PhaseMoveForm, PlanForm, PlanSettingsForm, form_errors
 from mixes.models import Phase, WorkoutPlan
 from music.forms import NextForm
 
@@ -56,6 +58,22 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
         return redirect(plan)
     plan.refresh_from_db()  # the heading keeps the saved name
     return render(request, f"{PLAN}#plan-name" if request.htmx else PLAN, _plan_context(plan, form=form), status=422)
+
+
+@login_required
+@require_POST
+def plan_settings(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan's setting for short intervals: follow the work intervals (default) or the average of work and rest."""
+    plan = _owned_plan(request, plan_id)
+    form = PlanSettingsForm(request.POST, plan=plan)
+    if not form.is_valid():
+        context = _plan_context(plan, settings_form=form)
+        return render(request, f"{PLAN}#plan-settings" if request.htmx else PLAN, context, status=422)
+    form.save()
+    if request.htmx:
+        return render(request, f"{PLAN}#plan-settings", _plan_context(plan, settings_saved=True))
+    messages.success(request, "Saved: the next mix from this plan uses it.")
+    return redirect(plan)
 
 
 @login_required
@@ -106,13 +124,19 @@ def phase_add(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @phase_action
 def phase_update(request: HttpRequest, plan: WorkoutPlan, phase: Phase) -> HttpResponse:
+    """Save one phase. htmx gets that phase's card (and the summary out of band); a plain POST goes back to it."""
     form = PhaseForm(request.POST, instance=phase)
     if not form.is_valid():
+        if request.htmx:
+            return _phase_card(request, plan, form, status=422)
         context = _plan_context(plan)
         context["phase_forms"] = [form if f.instance.pk == phase.pk else f for f in context["phase_forms"]]
-        return render(request, f"{PLAN}#phases" if request.htmx else PLAN, context, status=422)
+        return render(request, PLAN, context, status=422)
     form.save()
-    return _respond_phases(request, plan)
+    if not request.htmx:
+        return redirect(f"{plan.get_absolute_url()}#phase-{phase.pk}")
+    plan = _owned_plan(request, plan.pk)  # the totals and the timeline with the saved phase
+    return _phase_card(request, plan, PhaseForm(instance=phase), saved=True)
 
 
 @phase_action
@@ -142,6 +166,7 @@ def _plan_context(plan: WorkoutPlan, **extra) -> dict:
     return {
         "plan": plan,
         "form": PlanForm(instance=plan),
+        "settings_form": PlanSettingsForm(plan=plan),
         "phase_forms": [PhaseForm(instance=phase) for phase in phases],
         "plan_spec": plan.to_spec() if phases else None,
         **extra,
@@ -158,3 +183,14 @@ def _respond_phases(request: HttpRequest, plan: WorkoutPlan, *, error: str = "")
         return render(request, f"{PLAN}#phases", _plan_context(plan, plan_error=error), status=422)
     plan = _owned_plan(request, plan.pk)
     return render(request, f"{PLAN}#phases", _plan_context(plan))
+
+
+def _phase_card(request: HttpRequest, plan: WorkoutPlan, form: PhaseForm, *, saved: bool = False, status: int = 200):
+    """One phase's card (its number kept from the page), then the plan summary out of band when it changed."""
+    numbers = [phase.pk for phase in plan.phases.all()]
+    context = _plan_context(plan, phase_form=form, number=numbers.index(form.instance.pk) + 1, saved=saved)
+    card = render(request, f"{PLAN}#phase-card", context, status=status)
+    if saved:
+        summary = render(request, f"{PLAN}#plan-summary", {**context, "summary_oob": True})
+        card.content += summary.content
+    return card

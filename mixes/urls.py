@@ -24,6 +24,7 @@ urlpatterns = [
     path("plans/", plan_views.plan_list, name="plan_list"),
     path("plans/<int:plan_id>/", plan_views.plan_detail, name="plan_detail"),
     path("plans/<int:plan_id>/activate/", plan_views.plan_activate, name="plan_activate"),
+    path("plans/<int:plan_id>/settings/", plan_views.plan_settings, name="plan_settings"),
     path("plans/<int:plan_id>/delete/", plan_views.plan_delete, name="plan_delete"),
     path("plans/<int:plan_id>/phases/", plan_views.phase_add, name="phase_add"),
     path("plans/<int:plan_id>/phases/<int:phase_id>/", plan_views.phase_update, name="phase_update"),

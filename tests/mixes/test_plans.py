@@ -41,11 +41,12 @@ def test_new_blank_plan_has_one_phase(user_client, user, plan):
     assert WorkoutPlan.objects.get(owner=user, name="Hills").phases.count() == 1
 
 
-def test_edit_phase_htmx_redraws_the_phase_list(user_client, plan, htmx):
-    """Saving a phase answers with the phase list, timeline included."""
+def test_edit_phase_htmx_answers_with_that_phase_and_the_summary(user_client, plan, htmx):
+    """Saving a phase answers with its own card, then the timeline and total out of band."""
     phase = plan.phases.first()
     response = htmx.post(f"/plans/{plan.pk}/phases/{phase.pk}/", phase_data(phase, duration_min=7.5, tempo_end=155))
-    assert response.text.lstrip().startswith('<div id="phases">')
+    assert response.text.lstrip().startswith(f'<div class="card phase-card" id="phase-{phase.pk}">')
+    assert '<div id="plan-summary" hx-swap-oob="true">' in response.text
     phase.refresh_from_db()
     assert phase.duration_s == 450 and phase.tempo_end == 155
 

@@ -1,8 +1,7 @@
 """The Spotify sync card's words: no "connect so your mixes come from your music" to someone with history;
 a refresh that found nothing says so."""
 
-from datetime import datetime
-from datetime import timezone as tz
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.django_db
 CONNECT_PITCH = "Connect Spotify so your mixes come from the music you play"
 
 
-def play(user, when=datetime(2026, 11, 30, 18, 5, tzinfo=tz.utc)):
+def play(user, when=datetime(2026, 11, 30, 18, 5, tzinfo=UTC)):
     return Play.objects.create(user=user, track=TrackFactory(), played_at=when)
 
 

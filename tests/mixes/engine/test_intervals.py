@@ -1,8 +1,11 @@
 """Intervals the music follows: a block of short intervals aims at its work intervals (or, asked, the average)."""
 
+import json
 from dataclasses import replace
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from mixes.engine.generator import generate
 from mixes.engine.plan import PlanError, PlanSpec, template
@@ -121,3 +124,42 @@ def test_an_unknown_interval_music_is_refused_with_the_choices():
 def test_selecting_a_mix_type_keeps_interval_music():
     """The main set of an "average" plan is still "average"."""
     assert hiit("average").select("main").interval_music == "average"
+
+
+def interval_plan_file(tmp_path, interval_music):
+    phases = [{"kind": "interval", "duration_s": 60, "tempo_bpm": 172, "energy": 0.95},
+              {"kind": "recovery", "duration_s": 60, "tempo_bpm": 118, "energy": 0.55}] * 6  # fmt: skip
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"name": "Intervals", "phases": phases, "interval_music": interval_music}))
+    return path
+
+
+def mix_tempos(tmp_path, interval_music) -> list[float]:
+    """The tempo readings (nearest 172 of x, 2x, x/2) of generate_mix --json's tracks for an intervals plan file."""
+    rows = [(r.key, r.title, r.artists[0], r.genre, r.tempo, r.energy, r.duration_ms) for r in helpers.records(1500)]
+    catalog = helpers.write_tidy(tmp_path / "spotify_songs.csv", rows)
+    out = StringIO()
+    call_command(
+        "generate_mix", "--plan", interval_plan_file(tmp_path, interval_music), "--catalog", catalog, "--json",
+        stdout=out,
+    )  # fmt: skip
+    tracks = [t for phase in json.loads(out.getvalue())["phases"] for t in phase["tracks"]]
+    return [min((t["tempo"] * f for f in (1, 2, 0.5)), key=lambda x: abs(x - 172)) for t in tracks]
+
+
+def test_generate_mix_plan_file_follows_the_work_intervals_by_default(tmp_path):
+    """generate_mix's plan JSON with "interval_music": "work": every track plays near 172 BPM."""
+    assert all(abs(tempo - 172) <= 8 for tempo in mix_tempos(tmp_path, "work"))
+
+
+def test_generate_mix_plan_file_takes_average(tmp_path):
+    """generate_mix's plan JSON with "interval_music": "average": tracks aim at the mean, well below 172 BPM."""
+    assert any(abs(tempo - 172) > 12 for tempo in mix_tempos(tmp_path, "average"))
+
+
+def test_generate_mix_refuses_an_unknown_interval_music(tmp_path):
+    """A plan file with "interval_music": "fast" is a CommandError naming the choices."""
+    rows = [(r.key, r.title, r.artists[0], r.genre, r.tempo, r.energy, r.duration_ms) for r in helpers.records(200)]
+    catalog = helpers.write_tidy(tmp_path / "spotify_songs.csv", rows)
+    with pytest.raises(CommandError, match='interval_music must be "work" or "average"'):
+        call_command("generate_mix", "--plan", interval_plan_file(tmp_path, "fast"), "--catalog", catalog)

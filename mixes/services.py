@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
+from mixes.engine.generator import Locked, Pick, closest_slot, generate, replacement, rescore
 from mixes.engine.plan import TEMPO_RANGE, PlanSpec
 from mixes.engine.scorer import Weights
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
@@ -249,3 +249,38 @@ def _renumber(items: list[MixTrack]) -> None:
     for position, item in enumerate(items):
         item.position = position
     MixTrack.objects.bulk_update(items, ["position", "section"])
+
+
+def place_seed_track(mix: SessionMix, track_id: int) -> MixTrack:
+    """ "Place the closest one anyway": the track a seed note offers goes into the unlocked slot where it fits best.
+
+    The track it replaces is not held against it (no Feedback: the person asked for the seed, not against that
+    track). The seed note then counts it as placed. Raises ValueError, fit to show, when the track is already in
+    the mix, is not one the mix's seed notes offer, or every track is locked.
+    """
+    notes = [n for n in mix.notes if isinstance(n, dict) and n.get("kind") == "seed" and n.get("track")]
+    note = next((n for n in notes if str(n["track"]) == str(track_id)), None)
+    if note is None:
+        raise ValueError("That track is not one this mix's seeds offer.")
+    items = list(mix.tracks.select_related("track"))
+    if any(item.track_id == track_id for item in items):
+        raise ValueError("That track is already in the mix.")
+    free = [(section, slot) for section, slot, item in _slots(items) if not item.locked]
+    if not free:
+        raise ValueError("Every track is locked; unlock one to make room for it.")
+    pool = load_pool(mix.owner, only=Q(pk__in=[item.track_id for item in items] + [track_id]))
+    if not pool.has(str(track_id)):
+        raise ValueError("That track is no longer in the catalog.")
+    spec = mix.plan_spec()
+    section, slot = closest_slot(
+        pool, spec, _section_keys(mix, items), str(track_id), free, Weights.from_dict(mix.scorer_settings)
+    )
+    item = next(other for s, i, other in _slots(items) if (s, i) == (section, slot))
+    with transaction.atomic():
+        item.track_id = track_id
+        item.liked = item.explore = False
+        item.save()
+        note.update(count=1, placed=True)
+        mix.save(update_fields=["notes", "updated_at"])
+        refresh_explanations(mix)
+    return MixTrack.objects.select_related("track__features").get(pk=item.pk)

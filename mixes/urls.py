@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mixes import plan_views, taste_views, views
+from mixes import plan_views, seed_views, taste_views, views
 
 app_name = "mixes"
 urlpatterns = [
@@ -30,4 +30,9 @@ urlpatterns = [
     path("plans/<int:plan_id>/phases/<int:phase_id>/", plan_views.phase_update, name="phase_update"),
     path("plans/<int:plan_id>/phases/<int:phase_id>/move/", plan_views.phase_move, name="phase_move"),
     path("plans/<int:plan_id>/phases/<int:phase_id>/remove/", plan_views.phase_remove, name="phase_remove"),
+]
+
+# Seeds say what happened (mixes/seed_views.py).
+urlpatterns += [
+    path("mixes/<int:mix_id>/seeds/place/", seed_views.seed_place, name="seed_place"),
 ]

@@ -55,9 +55,11 @@ class Rules:
 def segments(plan: PlanSpec, section: Section) -> list[tuple[tuple[float, float], tuple[float, float]]]:
     """The (tempo, energy) paths a section's targets move along: each phase's ramp and the steps between phases.
 
-    A target averaged over a track's span lies on (or between) these segments.
+    A target averaged over a track's span lies on (or between) these segments. The targets are the music's
+    (PlanSpec.music_plan): a block of intervals that follows its work intervals is one point.
     """
-    phases = [plan.phases[i] for i in section.phase_indexes]
+    music = plan.music_plan()
+    phases = [music.phases[i] for i in section.phase_indexes]
     ends = []
     for i, phase in enumerate(phases):
         ends.append(((phase.tempo[0], phase.energy[0]), (phase.tempo[1], phase.energy[1])))

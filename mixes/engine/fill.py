@@ -339,7 +339,10 @@ def _good(scores: np.ndarray, widen: int = 1) -> np.ndarray:
 
 
 class Curve:
-    """The plan's targets as arrays: PlanSpec.target_at and mean_target for many spans at once."""
+    """The plan's targets as arrays: PlanSpec.target_at and mean_target for many spans at once.
+
+    The generator builds it from the plan's music_plan (a block of intervals that follows its work intervals aims
+    at them throughout)."""
 
     def __init__(self, plan: PlanSpec):
         durations = np.array([p.duration_s for p in plan.phases], dtype=np.float64)

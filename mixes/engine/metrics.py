@@ -1,7 +1,8 @@
 """The measures PRODUCT.md holds the generator to, their targets, and the greedy baseline it is compared with.
 
-measure() reads a mix the way a person would hear it: targets are the plan's own mean_target over each track's
-span in the mix, whatever the generator thought it was aiming at. summarize() pools the measures of several mixes
+measure() reads a mix the way a person would hear it: targets are the mean_target of the plan's music over each
+track's span in the mix (PlanSpec.music_plan: a block of intervals that follows its work intervals aims at them),
+whatever the generator thought it was aiming at. summarize() pools the measures of several mixes
 into the figures FIT_TARGETS bounds; missed_fit_targets() names the targets a summary misses. bench_generator and
 bench_learning (mixes.learning_bench) both judge mixes by these.
 """
@@ -47,8 +48,9 @@ def measure(result: MixResult, pool: Pool) -> dict:
     boundaries = [section.start_s for section in plan.sections()[1:]]
     boundary_distances = [float(np.abs(edges - b).min()) for b in boundaries]
     tempo_errors, energy_errors = [], []
+    music = plan.music_plan()
     for pick in picks:
-        target_tempo, target_energy = plan.mean_target(pick.start_s, pick.start_s + pick.duration_s)
+        target_tempo, target_energy = music.mean_target(pick.start_s, pick.start_s + pick.duration_s)
         if pick.tempo is not None:
             tempo_errors.append(tempo_error(pick.tempo, target_tempo))
         if pick.energy is not None:
@@ -143,15 +145,17 @@ def _median(values: list[float]) -> float:
 
 def greedy_baseline(pool: Pool, plan: PlanSpec, seed: int = 0) -> MixResult:
     """The yardstick: per section, the tracks within a tempo (half/double time counted) and energy window of the
-    section's mean target, shuffled, appended until the section's duration is reached."""
+    section's mean target (the music's, as measure() reads it), shuffled, appended until the section's duration is
+    reached."""
     started = time.perf_counter()
+    music = plan.music_plan()
     rng = np.random.default_rng(seed)
     window_bpm, window_energy = BASELINE_WINDOW
     usable = pool.usable
     results = []
     t = 0.0
     for number, section in enumerate(plan.sections()):
-        target_tempo, target_energy = plan.mean_target(section.start_s, section.start_s + section.duration_s)
+        target_tempo, target_energy = music.mean_target(section.start_s, section.start_s + section.duration_s)
         error = np.minimum(np.abs(pool.tempo - target_tempo), np.abs(2 * pool.tempo - target_tempo))
         error = np.minimum(error, np.abs(pool.tempo / 2 - target_tempo))
         near = usable & (error <= window_bpm) & (np.abs(pool.energy - target_energy) <= window_energy)

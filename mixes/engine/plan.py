@@ -5,7 +5,7 @@ No Django here: the generator, the benchmark and `generate_mix --catalog` use it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from music.phases import PHASE_KINDS, TEMPO_RANGE, phase_kind
 
@@ -22,6 +22,13 @@ MAX_PHASE_S = 6 * 3600
 MAX_PLAN_S = 6 * 3600
 # Phases shorter than this are too short for a song of their own; runs of them become one section.
 SHORT_PHASE_S = 180
+# What the music of such a block of intervals follows (PlanSpec.interval_music): the work intervals' tempo and
+# energy (what carries a runner through the hard minutes), or the time-weighted average of work and rest.
+INTERVAL_MUSIC = {"work": "Follow the work intervals", "average": "Average of work and rest"}
+DEFAULT_INTERVAL_MUSIC = "work"
+# A phase of a block is a work interval when its tempo is this far above the block's time-weighted mean.
+WORK_ABOVE_BPM = 0.5
+WORK_ABOVE_ENERGY = 0.005
 
 
 class PlanError(ValueError):
@@ -85,19 +92,29 @@ class Section:
     duration_s: float
     name: str
     kind: str
+    # A block of intervals too short for a song each: what its music follows, in words for Screen 2 and the
+    # chart ("the work intervals (172 BPM)", "the average of work and rest (145 BPM)"); "" for any other section.
+    music_follows: str = ""
+    # The (tempo, energy) the block's music aims at when it follows the work intervals; None: the plan's own.
+    music_target: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
 class PlanSpec:
     name: str
     phases: tuple[PlanPhase, ...]
+    interval_music: str = DEFAULT_INTERVAL_MUSIC  # a key of INTERVAL_MUSIC
 
     @property
     def duration_s(self) -> int:
         return sum(p.duration_s for p in self.phases)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "phases": [p.to_dict() for p in self.phases]}
+        return {
+            "name": self.name,
+            "phases": [p.to_dict() for p in self.phases],
+            "interval_music": self.interval_music,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> PlanSpec:
@@ -107,7 +124,12 @@ class PlanSpec:
         if not isinstance(raw, list) or not raw:
             raise PlanError("A plan needs at least one phase.")
         phases = tuple(PlanPhase.from_dict(p, i + 1) for i, p in enumerate(raw))
-        plan = cls(name=str(data.get("name") or "Workout")[:120], phases=phases)
+        # Plans stored before the setting existed (mix snapshots, plan files) get the default.
+        interval_music = data.get("interval_music", DEFAULT_INTERVAL_MUSIC)
+        if interval_music not in INTERVAL_MUSIC:
+            choices = " or ".join(f'"{key}"' for key in INTERVAL_MUSIC)
+            raise PlanError(f"interval_music must be {choices}, not {interval_music!r}.")
+        plan = cls(name=str(data.get("name") or "Workout")[:120], phases=phases, interval_music=interval_music)
         if plan.duration_s > MAX_PLAN_S:
             raise PlanError("A plan can last at most 6 hours.")
         return plan
@@ -129,7 +151,7 @@ class PlanSpec:
         if not chosen:
             label = {"warm_up": "warm-up", "main": "main set", "cool_down": "cool-down"}[mix_type]
             raise PlanError(f"This plan has no {label} phase; pick another mix type or add one.")
-        return PlanSpec(name=self.name, phases=tuple(chosen))
+        return PlanSpec(name=self.name, phases=tuple(chosen), interval_music=self.interval_music)
 
     def target_at(self, t: float) -> tuple[float, float]:
         """Target (tempo, energy) at second t of the plan."""
@@ -175,14 +197,60 @@ class PlanSpec:
         for group in merged:
             phases = [self.phases[i] for i in group]
             duration = sum(p.duration_s for p in phases)
+            follows, target = "", None
             if len(group) == 1:
                 name, kind = phases[0].name, phases[0].kind
             else:
                 name = _block_name(phases)
                 kind = max(phases, key=lambda p: p.duration_s).kind
-            sections.append(Section(tuple(group), start, duration, name, kind))
+                if all(p.duration_s < SHORT_PHASE_S for p in phases):
+                    follows, target = _block_music(phases, self.interval_music)
+            sections.append(Section(tuple(group), start, duration, name, kind, follows, target))
             start += duration
         return tuple(sections)
+
+    def music_plan(self) -> PlanSpec:
+        """The plan as its music follows it: each block of short intervals that follows its work intervals
+        (interval_music "work") aims at their tempo and energy throughout; every other phase is as planned.
+
+        The generator's targets (fill.Curve, the prefilter) and the benchmark's measures read this; the plan
+        itself (the chart's target line, the plan editor) keeps its phases.
+        """
+        phases = list(self.phases)
+        for section in self.sections():
+            if section.music_target is not None:
+                tempo, energy = section.music_target
+                for i in section.phase_indexes:
+                    phases[i] = replace(phases[i], tempo=(tempo, tempo), energy=(energy, energy))
+        return self if phases == list(self.phases) else replace(self, phases=tuple(phases))
+
+
+def _block_music(phases: list[PlanPhase], interval_music: str) -> tuple[str, tuple[float, float] | None]:
+    """What a block of short intervals' music follows: (words, target), target None for the plan's own.
+
+    The work intervals are the phases whose mean tempo is above the block's time-weighted mean tempo (the harder
+    phases, whatever they are called or whatever kind they are given); when every phase asks for the same tempo,
+    those whose energy is above the mean. A block whose phases all ask for the same has nothing to choose.
+    """
+
+    def mean(values: list[float], weights: list[float]) -> float:
+        return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
+
+    durations = [float(p.duration_s) for p in phases]
+    tempos = [sum(p.tempo) / 2 for p in phases]
+    energies = [sum(p.energy) / 2 for p in phases]
+    mean_tempo, mean_energy = mean(tempos, durations), mean(energies, durations)
+    work = [i for i, t in enumerate(tempos) if t > mean_tempo + WORK_ABOVE_BPM]
+    if not work:
+        work = [i for i, e in enumerate(energies) if e > mean_energy + WORK_ABOVE_ENERGY]
+    if not work:
+        return "", None
+    if interval_music != "work":
+        return f"the average of work and rest ({mean_tempo:.0f} BPM)", None
+    weights = [durations[i] for i in work]
+    tempo = mean([tempos[i] for i in work], weights)
+    energy = mean([energies[i] for i in work], weights)
+    return f"the work intervals ({tempo:.0f} BPM)", (tempo, energy)
 
 
 def _block_name(phases: list[PlanPhase]) -> str:

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.urls import reverse
 
 from mixes.engine.plan import (
+    DEFAULT_INTERVAL_MUSIC,
+    INTERVAL_MUSIC,
     MAX_PHASE_S,
     MAX_PLAN_S,
     TEMPLATES,
@@ -40,6 +42,12 @@ class WorkoutPlan(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plans")
     name = models.CharField(max_length=120)
     template_key = models.CharField(max_length=40, blank=True, help_text="The template it was copied from.")
+    interval_music = models.CharField(
+        max_length=10,
+        choices=list(INTERVAL_MUSIC.items()),
+        default=DEFAULT_INTERVAL_MUSIC,
+        help_text="What the music of a block of intervals too short for a song each follows.",
+    )
     is_active = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -68,7 +76,11 @@ class WorkoutPlan(models.Model):
             self.save(update_fields=["is_active"])
 
     def to_spec(self) -> PlanSpec:
-        return PlanSpec(name=self.name, phases=tuple(phase.to_spec() for phase in self.phases.all()))
+        return PlanSpec(
+            name=self.name,
+            phases=tuple(phase.to_spec() for phase in self.phases.all()),
+            interval_music=self.interval_music,
+        )
 
     @classmethod
     def create_for(cls, owner, *, template_key: str = "", name: str = "") -> "WorkoutPlan":
@@ -83,7 +95,9 @@ class WorkoutPlan(models.Model):
     @classmethod
     def create_from_spec(cls, owner, spec: PlanSpec, template_key: str = "", activate: bool = False) -> "WorkoutPlan":
         with transaction.atomic():
-            plan = cls.objects.create(owner=owner, name=spec.name, template_key=template_key)
+            plan = cls.objects.create(
+                owner=owner, name=spec.name, template_key=template_key, interval_music=spec.interval_music
+            )
             Phase.objects.bulk_create(Phase.from_spec(plan, i, p) for i, p in enumerate(spec.phases))
             if activate:
                 plan.activate()

@@ -4,7 +4,15 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest
 
-from mixes.engine.plan import MAX_PHASE_S, MAX_PLAN_S, TEMPLATES, PlanError, PlanSpec
+from mixes.engine.plan import (
+    DEFAULT_INTERVAL_MUSIC,
+    INTERVAL_MUSIC,
+    MAX_PHASE_S,
+    MAX_PLAN_S,
+    TEMPLATES,
+    PlanError,
+    PlanSpec,
+)
 from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
 from mixes.profile import FEATURE_MAX_LENGTH
 from music.models import Artist, Track
@@ -173,18 +181,12 @@ class NewPlanForm(forms.Form):
 
 
 # How a block of short intervals picks its music; the values are WorkoutPlan.interval_music's.
-INTERVAL_MUSIC_CHOICES = [
-    ("work", "Follow the work intervals"),
-    ("average", "Average of work and rest"),
-]
-
-
 class PlanSettingsForm(forms.Form):
     """The plan's settings: what music a block of intervals too short for a song of their own follows."""
 
     interval_music = forms.ChoiceField(
-        choices=INTERVAL_MUSIC_CHOICES,
-        initial="work",
+        choices=list(INTERVAL_MUSIC.items()),
+        initial=DEFAULT_INTERVAL_MUSIC,
         widget=forms.RadioSelect,
         label="Music in short intervals",
         error_messages={
@@ -194,7 +196,7 @@ class PlanSettingsForm(forms.Form):
     )
 
     def __init__(self, *args, plan: WorkoutPlan, **kwargs):
-        kwargs.setdefault("initial", {"interval_music": getattr(plan, "interval_music", "work")})
+        kwargs.setdefault("initial", {"interval_music": plan.interval_music})
         kwargs.setdefault("auto_id", "plan-%s")
         super().__init__(*args, **kwargs)
         self.plan = plan

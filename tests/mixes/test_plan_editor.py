@@ -11,12 +11,6 @@ from tests.mixes.test_plans import phase_data
 
 pytestmark = pytest.mark.django_db
 
-# The model field comes from the engine's branch (issue 8); until both are merged these tests wait for it.
-needs_interval_music = pytest.mark.skipif(
-    "interval_music" not in {field.name for field in WorkoutPlan._meta.get_fields()},
-    reason="WorkoutPlan.interval_music lands from the engine branch",
-)
-
 
 def phase_url(plan, phase) -> str:
     return f"/plans/{plan.pk}/phases/{phase.pk}/"
@@ -113,7 +107,6 @@ def test_interval_setting_refuses_anything_else(user_client, plan, htmx):
     assert "Pick one of the two" in response.text
 
 
-@needs_interval_music
 def test_interval_setting_saves_with_htmx(user_client, plan, htmx):
     """Choosing the average saves it and answers with the setting's fragment saying so."""
     response = htmx.post(f"/plans/{plan.pk}/settings/", {"interval_music": "average"})
@@ -121,7 +114,6 @@ def test_interval_setting_saves_with_htmx(user_client, plan, htmx):
     assert plan.interval_music == "average" and "Saved." in response.text
 
 
-@needs_interval_music
 def test_interval_setting_saves_without_js(user_client, plan):
     """A plain POST saves the setting and goes back to the plan page, which says it."""
     response = user_client.post(f"/plans/{plan.pk}/settings/", {"interval_music": "average"}, follow=True)

@@ -63,10 +63,13 @@ class Call:
 @dataclass
 class Reply:
     status: int = 200
-    body: Any = None  # dict or list: JSON; str: HTML; None: empty
+    body: Any = None  # dict or list: JSON; str: HTML; bytes: of `content_type`; None: empty
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # for bytes (an image)
 
     def encode(self) -> tuple[bytes, str]:
+        if isinstance(self.body, bytes):
+            return self.body, self.content_type or "application/octet-stream"
         if self.body is None:
             return b"", "application/json; charset=utf-8"
         if isinstance(self.body, str):

@@ -1,8 +1,8 @@
 """The sandbox's HTTP server and its Python handle, `Sandbox`.
 
 One port serves the accounts service (/authorize, /api/token), the Web API (/v1), the
-ReccoBeats and Deezer stand-ins (/reccobeats/v1, /deezer), a page per playlist (/open) and
-the control API for tests and the demo (/_sandbox). Every request to /v1 is checked against
+ReccoBeats and Deezer stand-ins (/reccobeats/v1, /deezer), a page per playlist (/open), album
+covers (/covers) and the control API for tests and the demo (/_sandbox). Every request to /v1 is checked against
 the OpenAPI description before it is served, and every answer after; what is wrong is kept in
 `violations` and, in strict mode, the request is refused with a 400 that says why.
 
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from accounts.sandbox import oauth, stand_ins, webapi
+from accounts.sandbox import covers, oauth, stand_ins, webapi
 from accounts.sandbox.catalog import load_catalog
 from accounts.sandbox.exchange import Call, Reply, Router
 from accounts.sandbox.library import DEMO
@@ -77,6 +77,7 @@ class Sandbox:
         oauth.add_routes(self.router)
         stand_ins.add_routes(self.router)
         self.router.add("GET", "/open/playlist/{playlist_id}", _playlist_page)
+        self.router.add("GET", "/covers/{album_id}/{size}", covers.cover)
         self.router.add("GET", "/", _index_page)
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True

@@ -60,7 +60,7 @@ class SpotifyTrack:
 
 
 def smallest_image_url(images: list[dict] | None) -> str:
-    """The URL of the narrowest of Spotify's images (an ImageObject's width may be null: those come last); "" if none."""
+    """The URL of the narrowest of Spotify's images ("" if none); an ImageObject's width may be null: those last."""
     usable = [image for image in images or [] if image and image.get("url")]
     if not usable:
         return ""
@@ -80,7 +80,8 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
 
     A track already known by its Spotify id gets what it lacks (ISRC, album) and Spotify's duration,
     explicit flag and cover image. A catalog track without a Spotify id for the same song takes this
-    id, ISRC and cover image and keeps its title and credits. Anything else becomes a new track with its credited artists.
+    id, ISRC and cover image and keeps its title and credits. Anything else becomes a new track with its
+    credited artists.
     """
     parsed: dict[str, SpotifyTrack] = {}
     for item in items:

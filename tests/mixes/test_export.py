@@ -175,6 +175,14 @@ def test_lost_playlist_id_with_no_description_is_found_too(connected, spotify_sa
     assert playlist["items"] == uris(mix)
 
 
+def test_lost_playlist_id_is_found_when_spotify_answers_the_description_html_escaped(connected, spotify_sandbox):
+    """Spotify answers descriptions with HTML entities: "Hills &amp; sprints" is the "Hills & sprints" we sent."""
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    lost = SpotifyClient(connected).create_playlist("Tempo Tuesday", "Hills &amp; sprints", public=False)
+    export = save_playlist(lost_save(mix, description="Hills & sprints"))
+    assert export.playlist_id == lost["id"] and len(demo_playlists(spotify_sandbox)) == 1
+
+
 def test_lost_playlist_of_an_older_save_is_found_by_its_marker(connected, spotify_sandbox):
     """A playlist an older save marked "[Session Mix #id]" for this mix is still adopted by a retry."""
     mix = sandbox_mix(connected, spotify_sandbox, 4)

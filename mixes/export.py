@@ -14,7 +14,11 @@ once, in order:
 - Items are written as "replace the first 100, append the rest": repeating the whole write (a
   retried task, a worker that died half-way) gives the same playlist, never duplicates.
 - A retry that lost the new id (the worker died between the create and storing it, or the answer
-  never arrived) finds the playlist by the marker at the end of its description before creating.
+  never arrived) looks for the playlist before creating: the newest playlist the user owns with
+  exactly the name and description this save sends, still empty (the id is stored before any item
+  is added, so a lost playlist never has items), and not the playlist of any other save of theirs.
+  A playlist an older save marked "[Session Mix #<id>]" for this mix is found too. The description
+  is the user's own: nothing of ours is added to what they read in Spotify.
 - A playlist the user deleted in Spotify (in Spotify, deleting is unfollowing: the playlist still
   answers for its owner) is no longer in their library: the next save makes a new one.
 A new playlist costs one create plus ceil(N/100) add-items calls.
@@ -28,16 +32,18 @@ not let us make a write conditional on our own state, so nothing stronger is pos
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 
-from accounts.spotify import ITEMS_PER_REQUEST, SpotifyClient
+from accounts.spotify import ITEMS_PER_REQUEST, SpotifyClient, spotify_account
 from mixes.models import PlaylistExport, SessionMix
 from music.resolve import resolve_spotify_ids
 
 log = logging.getLogger(__name__)
 
 Status = PlaylistExport.Status
+# What saves before issue 8 ended every description with; recognised still, never written now.
 MARKER = "[Session Mix #{id}]"
 _MARKED = re.compile(re.escape(MARKER).replace(re.escape("{id}"), r"\d+") + "$")
 
@@ -47,13 +53,13 @@ class LeaseLost(Exception):
 
 
 def marker(mix: SessionMix) -> str:
-    """Ends the playlist description; lets a retry recognise a playlist it created but lost track of."""
+    """The marker an older save of this mix ended its description with."""
     return MARKER.format(id=mix.pk)
 
 
 def is_marked(playlist: dict) -> bool:
-    """A playlist Session Mix saved: its description ends with a mix's marker."""
-    return bool(_MARKED.search((playlist.get("description") or "").rstrip()))
+    """A playlist an older Session Mix save made: its description ends with a mix's marker."""
+    return bool(_MARKED.search(_plain(playlist.get("description"))))
 
 
 def save_playlist(export: PlaylistExport) -> PlaylistExport:
@@ -125,15 +131,15 @@ def _hold(export: PlaylistExport) -> None:
 
 def _ensure_playlist(client: SpotifyClient, export: PlaylistExport) -> tuple[str, bool]:
     """(id, created) of the mix's playlist, made now if there is none or the user deleted it."""
-    description = f"{export.description} {marker(export.mix)}".strip()
+    description = _plain(export.description)
     playlist = _still_theirs(client, export.playlist_id) if export.playlist_id else None
     if playlist is None and export.attempts > 1:
-        playlist = _find_by_marker(client, export.mix)
+        playlist = _find_lost(client, export)
     created = playlist is None
     if created:
         _hold(export)
         playlist = client.create_playlist(export.name, description, export.public)
-    elif (playlist.get("name"), playlist.get("public"), playlist.get("description")) != (
+    elif (playlist.get("name"), playlist.get("public"), _plain(playlist.get("description"))) != (
         export.name,
         export.public,
         description,
@@ -154,9 +160,39 @@ def _still_theirs(client: SpotifyClient, playlist_id: str) -> dict | None:
     return client.playlist(playlist_id)
 
 
-def _find_by_marker(client: SpotifyClient, mix: SessionMix) -> dict | None:
-    """The user's playlist whose description ends with this mix's marker, if a lost attempt made one."""
-    return next(
-        (p for p in client.my_playlists() if (p.get("description") or "").endswith(marker(mix))),
-        None,
+def _find_lost(client: SpotifyClient, export: PlaylistExport) -> dict | None:
+    """The playlist an earlier run of this save created but never stored, if there is one.
+
+    Spotify lists the user's playlists newest first, so the first fit is the latest create. Taken
+    only if the user owns it, it is empty, it has exactly this save's name and description, and no
+    other save of theirs holds it (an older mix saved under the same name is left alone); or if an
+    older save marked it for this mix.
+    """
+    account = spotify_account(export.mix.owner)
+    others = set(
+        PlaylistExport.objects.filter(mix__owner=export.mix.owner)
+        .exclude(pk=export.pk)
+        .exclude(playlist_id="")
+        .values_list("playlist_id", flat=True)
     )
+    for playlist in client.my_playlists():
+        if not playlist or playlist.get("id") in others or playlist.get("id") == export.playlist_id:
+            continue
+        if account is not None and (playlist.get("owner") or {}).get("id") != account.uid:
+            continue
+        if _plain(playlist.get("description")).endswith(marker(export.mix)) or _is_this_save(playlist, export):
+            return playlist
+    return None
+
+
+def _is_this_save(playlist: dict, export: PlaylistExport) -> bool:
+    """Empty, and exactly the name and description this save sends."""
+    empty = ((playlist.get("items") or playlist.get("tracks") or {}).get("total") or 0) == 0
+    same_name = (playlist.get("name") or "").strip() == export.name.strip()
+    same = same_name and _plain(playlist.get("description")) == _plain(export.description)
+    return empty and same
+
+
+def _plain(description: str | None) -> str:
+    """A description as the user reads it: Spotify answers with HTML entities (&#x27;) and folds whitespace."""
+    return " ".join(html.unescape(description or "").split())

@@ -42,8 +42,12 @@ def recent_exports(user):
 
 
 def saved_here(user) -> Callable[[dict], bool]:
-    """A test of a Spotify playlist object: True for one Session Mix saved for this user (by id, or by the
-    marker ending its description, which also holds for a save whose row is gone)."""
+    """A test of a Spotify playlist object: True for one Session Mix saved for this user.
+
+    Known by the ids the saves stored; a playlist an older save marked "[Session Mix #<id>]" is known by
+    that too (also when its row is gone). New saves write no marker: a playlist whose id a save lost and
+    never found again counts as the user's, which costs nothing, as such a playlist is empty.
+    """
     ours = set(
         PlaylistExport.objects.filter(mix__owner=user).exclude(playlist_id="").values_list("playlist_id", flat=True)
     )

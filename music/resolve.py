@@ -17,9 +17,12 @@ from accounts.spotify import SpotifyClient
 from music.bulk import chunks, main_artists
 from music.models import Track
 from music.normalize import song_key
+from music.spotify_tracks import smallest_image_url
 
 # Two recordings of a song whose lengths differ by this much are still the same recording.
 DURATION_TOLERANCE_MS = 3000
+# What a search's match gives the track it is found for.
+CLAIMED_FIELDS = ["spotify_id", "isrc", "image_url", "spotify_search_failed_at"]
 
 
 @dataclass
@@ -115,7 +118,8 @@ def _known_ids(keys: set[str]) -> dict[str, Track]:
 
 
 def _save(found: list[tuple[Track, dict | None]]) -> dict[int, Track]:
-    """Store the searches' answers: a failed search is remembered, a match's id and ISRC are stored on its track.
+    """Store the searches' answers: a failed search is remembered, a match's id, ISRC and cover image are stored on
+    its track.
 
     When another row already holds a match's id (the same song twice in the catalog), the track gets the
     id on the object only; these tracks are returned with that row, by track pk.
@@ -142,12 +146,13 @@ def _save(found: list[tuple[Track, dict | None]]) -> dict[int, Track]:
             same_song[track.pk] = holder
             continue
         track.isrc = ((match.get("external_ids") or {}).get("isrc") or track.isrc)[:12]
+        track.image_url = smallest_image_url((match.get("album") or {}).get("images")) or track.image_url
         track.spotify_search_failed_at = None
         holders[match["id"]] = track
         claims.append(track)
     try:
         with transaction.atomic():
-            Track.objects.bulk_update(claims, ["spotify_id", "isrc", "spotify_search_failed_at"])
+            Track.objects.bulk_update(claims, CLAIMED_FIELDS)
     except IntegrityError:  # an id taken meanwhile by a concurrent sync: claim them one by one
         for track in claims:
             existing = _claim(track)
@@ -157,10 +162,10 @@ def _save(found: list[tuple[Track, dict | None]]) -> dict[int, Track]:
 
 
 def _claim(track: Track) -> Track | None:
-    """Store the track's new id and ISRC; if another row holds that id by now, return that row instead."""
+    """Store the track's new id, ISRC and cover image; if another row holds that id by now, return that row instead."""
     try:
         with transaction.atomic():
-            track.save(update_fields=["spotify_id", "isrc", "spotify_search_failed_at"])
+            track.save(update_fields=CLAIMED_FIELDS)
         return None
     except IntegrityError:
         return Track.objects.get(spotify_id=track.spotify_id)

@@ -15,6 +15,8 @@ from music.bulk import chunks, resolve_artists, save_credits
 from music.models import Artist, Track
 from music.normalize import song_key
 
+IMAGE_URL_MAX_LENGTH = Track._meta.get_field("image_url").max_length
+
 
 @dataclass
 class SpotifyTrack:
@@ -28,6 +30,7 @@ class SpotifyTrack:
     release_year: int | None = None
     explicit: bool = False
     isrc: str = ""
+    image_url: str = ""
 
     @property
     def song_key(self) -> str:
@@ -52,7 +55,18 @@ class SpotifyTrack:
             release_year=int(year) if year.isdigit() and 1000 < int(year) <= 2100 else None,
             explicit=bool(item.get("explicit")),
             isrc=((item.get("external_ids") or {}).get("isrc") or "")[:12],
+            image_url=smallest_image_url(album.get("images")),
         )
+
+
+def smallest_image_url(images: list[dict] | None) -> str:
+    """The URL of the narrowest of Spotify's images ("" if none); an ImageObject's width may be null: those last."""
+    usable = [image for image in images or [] if image and image.get("url")]
+    if not usable:
+        return ""
+    smallest = min(usable, key=lambda image: (image.get("width") is None, image.get("width") or 0))
+    url = smallest["url"].strip()
+    return url if len(url) <= IMAGE_URL_MAX_LENGTH and url.startswith(("https://", "http://")) else ""
 
 
 @dataclass
@@ -64,9 +78,10 @@ class CatalogWrite:
 def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
     """Make these Spotify track objects catalog rows, in a handful of queries, and map their ids to tracks.
 
-    A track already known by its Spotify id gets what it lacks (ISRC, album) and Spotify's duration
-    and explicit flag. A catalog track without a Spotify id for the same song takes this id and ISRC
-    and keeps its title and credits. Anything else becomes a new track with its credited artists.
+    A track already known by its Spotify id gets what it lacks (ISRC, album) and Spotify's duration,
+    explicit flag and cover image. A catalog track without a Spotify id for the same song takes this
+    id, ISRC and cover image and keeps its title and credits. Anything else becomes a new track with its
+    credited artists.
     """
     parsed: dict[str, SpotifyTrack] = {}
     for item in items:
@@ -89,12 +104,14 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
             track = unclaimed.pop(row.song_key, None)
             if track is not None:
                 track.spotify_id, track.isrc = row.spotify_id, row.isrc or track.isrc
+                track.image_url = row.image_url or track.image_url
                 track.spotify_search_failed_at = None
                 changed.append(track)
             else:
                 new.append(_new_track(row))
         Track.objects.bulk_update(
-            changed, ["spotify_id", "isrc", "album", "duration_ms", "explicit", "spotify_search_failed_at"]
+            changed,
+            ["spotify_id", "isrc", "album", "duration_ms", "explicit", "image_url", "spotify_search_failed_at"],
         )
         # Another sync may have created the same track meanwhile: the id is unique, the first one stays.
         Track.objects.bulk_create(new, ignore_conflicts=True)
@@ -109,11 +126,12 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
 
 def _refresh(track: Track, row: SpotifyTrack) -> bool:
     """Spotify's own facts about the track with its id; say whether anything changed."""
-    before = (track.isrc, track.album, track.duration_ms, track.explicit)
+    before = (track.isrc, track.album, track.duration_ms, track.explicit, track.image_url)
     track.isrc = track.isrc or row.isrc
     track.album = track.album or row.album
     track.duration_ms, track.explicit = row.duration_ms, row.explicit
-    return before != (track.isrc, track.album, track.duration_ms, track.explicit)
+    track.image_url = row.image_url or track.image_url  # Spotify's cover URLs change; an answer without one keeps ours
+    return before != (track.isrc, track.album, track.duration_ms, track.explicit, track.image_url)
 
 
 def _new_track(row: SpotifyTrack) -> Track:
@@ -126,6 +144,7 @@ def _new_track(row: SpotifyTrack) -> Track:
         release_year=row.release_year,
         duration_ms=row.duration_ms,
         explicit=row.explicit,
+        image_url=row.image_url,
         song_key=row.song_key,
     )
 

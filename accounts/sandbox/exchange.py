@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from html import escape
 from typing import Any
 
 from accounts.sandbox.state import ApiError, Grant
@@ -63,10 +64,13 @@ class Call:
 @dataclass
 class Reply:
     status: int = 200
-    body: Any = None  # dict or list: JSON; str: HTML; None: empty
+    body: Any = None  # dict or list: JSON; str: HTML; bytes: of `content_type`; None: empty
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None  # for bytes (an image)
 
     def encode(self) -> tuple[bytes, str]:
+        if isinstance(self.body, bytes):
+            return self.body, self.content_type or "application/octet-stream"
         if self.body is None:
             return b"", "application/json; charset=utf-8"
         if isinstance(self.body, str):
@@ -79,6 +83,18 @@ class Reply:
 
 
 Handler = Callable[..., Reply]
+
+
+def page(title: str, body: str) -> str:
+    """A small HTML page of the sandbox: a language, a viewport and a main landmark (axe-core asks for them).
+
+    `title` is plain text (escaped here); `body` is HTML its caller has escaped.
+    """
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main>{body}</main></body></html>"
+    )
 
 
 class Router:

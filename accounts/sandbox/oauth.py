@@ -17,7 +17,7 @@ import time
 from html import escape
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from accounts.sandbox.exchange import Call, Reply, Router
+from accounts.sandbox.exchange import Call, Reply, Router, page
 from accounts.sandbox.library import DEMO
 from accounts.sandbox.state import CODE_LIFETIME_S, ApiError, Client, Code, World
 
@@ -71,8 +71,7 @@ def _scopes(raw: str | None) -> list[str]:
 
 
 def _error_page(message: str) -> Reply:
-    body = f"<!doctype html><title>Spotify sandbox: error</title><h1>Spotify sandbox</h1><p>{escape(message)}</p>"
-    return Reply(400, body)
+    return Reply(400, page("Spotify sandbox: error", f"<h1>Spotify sandbox</h1><p>{escape(message)}</p>"))
 
 
 def _checked(client: Client, params: dict[str, str | None]) -> Reply | None:
@@ -112,14 +111,14 @@ def authorize_page(world: World, call: Call) -> Reply:
 <style>body{{font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;background:#121212;color:#eee}}
 button{{font-size:1rem;padding:.6rem 1.4rem;border-radius:2rem;border:0;margin-right:.5rem}}
 button[value=agree]{{background:#1ed760}} fieldset{{border:1px solid #444}} code{{color:#999}}</style></head>
-<body><h1>Spotify sandbox</h1>
+<body><main><h1>Spotify sandbox</h1>
 <p><strong>{escape(world.client.name)}</strong> would like to connect to your Spotify account. It will be able to:</p>
 <ul>{scopes or "<li>See your public profile</li>"}</ul>
 <form method="post" action="/authorize">{hidden}
 <fieldset><legend>Sign in as</legend>{accounts}</fieldset>
 <p><button type="submit" name="action" value="agree">Agree</button>
 <button type="submit" name="action" value="cancel">Cancel</button></p>
-</form><p><small>A stand-in for accounts.spotify.com: nothing here reaches Spotify.</small></p></body></html>"""
+</form><p><small>A stand-in for accounts.spotify.com: nothing here reaches Spotify.</small></p></main></body></html>"""
     return Reply(200, body)
 
 

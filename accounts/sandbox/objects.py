@@ -2,7 +2,8 @@
 
 Fields follow fixed-spotify-open-api.yml as Spotify answers a development-mode app in 2026:
 no `popularity`, `available_markets` or `preview_url`; playlists carry `items` (not `tracks`)
-and each playlist entry carries `item` (not `track`). `href`s point at the sandbox, so paging
+and each playlist entry carries `item` (not `track`); an album's `images` are the sandbox's
+generated covers (covers.py). `href`s point at the sandbox, so paging
 with `next` stays on it; `external_urls` point at open.spotify.com, except a playlist's, which
 the sandbox serves as a small page so the app's "open the playlist" link works offline.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
+from accounts.sandbox import covers
 from accounts.sandbox.catalog import Album, Artist, Song
 from accounts.sandbox.library import Account, Playlist
 
@@ -41,7 +43,7 @@ def album(base: str, item: Album, total_tracks: int) -> dict:
         "external_urls": {"spotify": f"{OPEN}/album/{item.id}"},
         "href": f"{base}/v1/albums/{item.id}",
         "id": item.id,
-        "images": [],
+        "images": covers.images(base, item),
         "name": item.name,
         "release_date": str(item.release_year),
         "release_date_precision": "year",

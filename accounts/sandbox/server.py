@@ -1,8 +1,8 @@
 """The sandbox's HTTP server and its Python handle, `Sandbox`.
 
 One port serves the accounts service (/authorize, /api/token), the Web API (/v1), the
-ReccoBeats and Deezer stand-ins (/reccobeats/v1, /deezer), a page per playlist (/open) and
-the control API for tests and the demo (/_sandbox). Every request to /v1 is checked against
+ReccoBeats and Deezer stand-ins (/reccobeats/v1, /deezer), a page per playlist (/open), album
+covers (/covers) and the control API for tests and the demo (/_sandbox). Every request to /v1 is checked against
 the OpenAPI description before it is served, and every answer after; what is wrong is kept in
 `violations` and, in strict mode, the request is refused with a 400 that says why.
 
@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from accounts.sandbox import oauth, stand_ins, webapi
+from accounts.sandbox import covers, oauth, stand_ins, webapi
 from accounts.sandbox.catalog import load_catalog
-from accounts.sandbox.exchange import Call, Reply, Router
+from accounts.sandbox.exchange import Call, Reply, Router, page
 from accounts.sandbox.library import DEMO
 from accounts.sandbox.state import ApiError, Client, Fault, Logged, Violation, World
 
@@ -77,6 +77,7 @@ class Sandbox:
         oauth.add_routes(self.router)
         stand_ins.add_routes(self.router)
         self.router.add("GET", "/open/playlist/{playlist_id}", _playlist_page)
+        self.router.add("GET", "/covers/{album_id}/{size}", covers.cover)
         self.router.add("GET", "/", _index_page)
         self._server = ThreadingHTTPServer((host, port), _Handler)
         self._server.daemon_threads = True
@@ -322,7 +323,7 @@ def _playlist_page(world: World, call: Call, playlist_id: str) -> Reply:
     """What the playlist's external_urls.spotify link opens: its tracks in order."""
     playlist = world.playlists.get(playlist_id)
     if playlist is None or playlist.deleted:
-        return Reply(404, "<!doctype html><title>Spotify sandbox</title><p>This playlist does not exist.</p>")
+        return Reply(404, page("Spotify sandbox", "<h1>Spotify sandbox</h1><p>This playlist does not exist.</p>"))
     rows = "".join(
         f"<li>{escape(song.name)} — {escape(', '.join(artist.name for artist in song.artists))}</li>"
         for song in (world.songs_by_id[uri.rsplit(":", 1)[1]] for uri, _, _ in playlist.items)
@@ -331,18 +332,23 @@ def _playlist_page(world: World, call: Call, playlist_id: str) -> Reply:
     kind = "Public" if playlist.public else "Private"
     return Reply(
         200,
-        f"<!doctype html><meta charset='utf-8'><title>{escape(playlist.name)} · Spotify sandbox</title>"
-        f"<h1>{escape(playlist.name)}</h1><p>{kind} playlist by {escape(owner)} · {len(playlist.items)} tracks</p>"
-        f"<p>{escape(playlist.description)}</p><ol>{rows}</ol>",
+        page(
+            f"{playlist.name} · Spotify sandbox",
+            f"<h1>{escape(playlist.name)}</h1><p>{kind} playlist by {escape(owner)} · {len(playlist.items)} tracks</p>"
+            f"<p>{escape(playlist.description)}</p><ol>{rows}</ol>",
+        ),
     )
 
 
 def _index_page(world: World, call: Call) -> Reply:
     return Reply(
         200,
-        "<!doctype html><title>Spotify sandbox</title><h1>Spotify sandbox</h1>"
-        "<p>Accounts service: /authorize, /api/token. Web API: /v1. ReccoBeats: /reccobeats/v1. "
-        "Deezer: /deezer. Control: /_sandbox/state.</p>",
+        page(
+            "Spotify sandbox",
+            "<h1>Spotify sandbox</h1>"
+            "<p>Accounts service: /authorize, /api/token. Web API: /v1. ReccoBeats: /reccobeats/v1. "
+            "Deezer: /deezer. Album covers: /covers. Control: /_sandbox/state.</p>",
+        ),
     )
 
 

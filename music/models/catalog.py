@@ -56,6 +56,9 @@ class Track(models.Model):
     duration_ms = models.PositiveIntegerField()
     explicit = models.BooleanField(default=False)
     genre = models.CharField(max_length=60, blank=True, db_index=True)
+    image_url = models.URLField(
+        max_length=500, blank=True, help_text="The album's smallest cover image, as Spotify gives it; blank: none."
+    )
     song_key = models.CharField(
         max_length=SONG_KEY_MAX_LENGTH,
         db_index=True,

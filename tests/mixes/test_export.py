@@ -130,15 +130,126 @@ def test_server_error_on_second_add_loses_nothing_and_duplicates_nothing(connect
     assert playlist["items"] == uris(mix)
 
 
-def test_lost_playlist_id_is_found_by_marker(connected, spotify_sandbox):
+def lost_save(mix: SessionMix, description: str = "Hills, then sprints") -> PlaylistExport:
+    """A save whose worker died after Spotify made the playlist but before its id was stored."""
+    export = PlaylistExport.objects.create(
+        mix=mix, name="Tempo Tuesday", description=description, status="running", attempts=1
+    )
+    went_silent(export)
+    return export
+
+
+def test_save_description_is_the_users_own_with_no_marker(connected, spotify_sandbox):
+    """The playlist's description is what the user wrote: no "[Session Mix #id]" is added."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", description="Hills, then sprints", status="queued")
+    save_playlist(PlaylistExport.objects.get())
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["description"] == "Hills, then sprints"
+
+
+def test_first_save_makes_its_own_playlist_beside_one_of_the_same_name(connected, spotify_sandbox):
+    """A first run looks for no lost playlist: the user's empty "Tempo Tuesday" is left alone."""
+    theirs = SpotifyClient(connected).create_playlist("Tempo Tuesday", "", public=False)
+    export = save(sandbox_mix(connected, spotify_sandbox, 3))
+    assert export.playlist_id != theirs["id"] and len(demo_playlists(spotify_sandbox)) == 2
+    assert spotify_sandbox.count("GET", "/v1/me/playlists") == 0
+
+
+def test_lost_playlist_id_is_found_by_name_and_description(connected, spotify_sandbox):
     """A worker that died after creating the playlist but before storing its id: the retry adopts it."""
     mix = sandbox_mix(connected, spotify_sandbox, 4)
-    SpotifyClient(connected).create_playlist("Tempo Tuesday", marker(mix), public=False)
-    export = PlaylistExport.objects.create(mix=mix, name="Tempo Tuesday", status="running", attempts=1)
-    went_silent(export)
-    save_playlist(export)
+    lost = SpotifyClient(connected).create_playlist("Tempo Tuesday", "Hills, then sprints", public=False)
+    export = save_playlist(lost_save(mix))
     (playlist,) = demo_playlists(spotify_sandbox)
     assert playlist["items"] == uris(mix)
+    assert export.playlist_id == lost["id"] and spotify_sandbox.count("POST", "/v1/me/playlists") == 1
+
+
+def test_lost_playlist_id_with_no_description_is_found_too(connected, spotify_sandbox):
+    """A save without a description is found by its name and the empty description."""
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    SpotifyClient(connected).create_playlist("Tempo Tuesday", "", public=False)
+    save_playlist(lost_save(mix, description=""))
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix)
+
+
+def test_lost_playlist_id_is_found_when_spotify_answers_the_description_html_escaped(connected, spotify_sandbox):
+    """Spotify answers descriptions with HTML entities: "Hills &amp; sprints" is the "Hills & sprints" we sent."""
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    lost = SpotifyClient(connected).create_playlist("Tempo Tuesday", "Hills &amp; sprints", public=False)
+    export = save_playlist(lost_save(mix, description="Hills & sprints"))
+    assert export.playlist_id == lost["id"] and len(demo_playlists(spotify_sandbox)) == 1
+
+
+def test_lost_playlist_of_an_older_save_is_found_by_its_marker(connected, spotify_sandbox):
+    """A playlist an older save marked "[Session Mix #id]" for this mix is still adopted by a retry."""
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    SpotifyClient(connected).create_playlist("Tempo Tuesday", marker(mix), public=False)
+    save_playlist(lost_save(mix, description=""))
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix)
+
+
+def test_resave_of_an_older_save_takes_its_marker_out(connected, spotify_sandbox):
+    """Saving again a mix an older save marked: the same playlist, its description now only the user's."""
+    mix = sandbox_mix(connected, spotify_sandbox, 3)
+    old = SpotifyClient(connected).create_playlist("Tempo Tuesday", f"Hills {marker(mix)}", public=False)
+    PlaylistExport.objects.create(
+        mix=mix, name="Tempo Tuesday", description="Hills", status="queued", playlist_id=old["id"]
+    )
+    save_playlist(PlaylistExport.objects.get())
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert (playlist["id"], playlist["description"], playlist["items"]) == (old["id"], "Hills", uris(mix))
+
+
+def test_lost_id_retry_leaves_an_older_exports_playlist_alone(connected, spotify_sandbox):
+    """Another mix's playlist with the same name and description (and empty) is not taken: a new one is made."""
+    client = SpotifyClient(connected)
+    older = client.create_playlist("Tempo Tuesday", "Hills, then sprints", public=False)
+    PlaylistExport.objects.create(
+        mix=SessionMixFactory(owner=connected), name="Tempo Tuesday", status="done", playlist_id=older["id"]
+    )
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    export = save_playlist(lost_save(mix))
+    assert export.playlist_id != older["id"]
+    items = {p["id"]: p["items"] for p in demo_playlists(spotify_sandbox)}
+    assert items == {older["id"]: [], export.playlist_id: uris(mix)}
+
+
+def test_lost_id_retry_leaves_the_users_playlist_with_tracks_alone(connected, spotify_sandbox):
+    """A playlist of the user's with the same name and description but with tracks in it is theirs: not taken."""
+    client = SpotifyClient(connected)
+    theirs = client.create_playlist("Tempo Tuesday", "Hills, then sprints", public=False)
+    client.add_items(theirs["id"], spotify_sandbox.track_uris()[-2:])
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    export = save_playlist(lost_save(mix))
+    items = {p["id"]: p["items"] for p in demo_playlists(spotify_sandbox)}
+    assert items == {theirs["id"]: spotify_sandbox.track_uris()[-2:], export.playlist_id: uris(mix)}
+
+
+def test_lost_id_retry_takes_the_newest_match(connected, spotify_sandbox):
+    """Two empty playlists that fit: the newest (the lost create) is filled, the older one is left alone."""
+    client = SpotifyClient(connected)
+    earlier = client.create_playlist("Tempo Tuesday", "Hills, then sprints", public=False)
+    lost = client.create_playlist("Tempo Tuesday", "Hills, then sprints", public=False)
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    export = save_playlist(lost_save(mix))
+    assert export.playlist_id == lost["id"]
+    items = {p["id"]: p["items"] for p in demo_playlists(spotify_sandbox)}
+    assert items == {earlier["id"]: [], lost["id"]: uris(mix)}
+
+
+def test_lost_id_retry_run_twice_makes_no_duplicate(connected, spotify_sandbox):
+    """The lost-id retry, then the task delivered again: still one playlist, each track once."""
+    mix = sandbox_mix(connected, spotify_sandbox, 4)
+    SpotifyClient(connected).create_playlist("Tempo Tuesday", "Hills, then sprints", public=False)
+    save_playlist(lost_save(mix))
+    PlaylistExport.objects.update(status="queued")
+    save_playlist(PlaylistExport.objects.get())
+    (playlist,) = demo_playlists(spotify_sandbox)
+    assert playlist["items"] == uris(mix) and spotify_sandbox.count("POST", "/v1/me/playlists") == 1
 
 
 def test_rate_limit_reschedules_with_retry_after(connected, spotify_sandbox):

@@ -40,12 +40,12 @@ def mix_of(owner, songs: list[dict]) -> SessionMix:
     return mix
 
 
-def exported(owner, sandbox, songs: list[dict], description: str | None = None, **fields) -> PlaylistExport:
+def exported(owner, sandbox, songs: list[dict], description: str = "", **fields) -> PlaylistExport:
     """A mix saved to Spotify as Save to Spotify leaves it: the playlist in the sandbox, the export row done."""
     mix = mix_of(owner, songs)
     uris = [f"spotify:track:{song['id']}" for song in songs]
     client = SpotifyClient(owner)
-    playlist = client.create_playlist("Tempo Tuesday", marker(mix) if description is None else description, False)
+    playlist = client.create_playlist("Tempo Tuesday", description, False)
     client.add_items(playlist["id"], uris)
     values = {"name": "Tempo Tuesday", "status": "done", "playlist_id": playlist["id"], "saved_uris": uris, **fields}
     return PlaylistExport.objects.create(mix=mix, **values)
@@ -74,7 +74,7 @@ def assert_left_out(user, sandbox, playlist_id: str, songs: list[dict]) -> None:
 
 
 def test_own_playlists_leave_out_a_playlist_with_the_session_mix_marker(connected_user, spotify_sandbox):
-    """A playlist whose description ends with "[Session Mix #<id>]" is not read, even with no export row for it."""
+    """A playlist an older save marked "[Session Mix #<id>]" is not read, even with no export row for it."""
     SpotifySync.objects.create(user=connected_user, include_playlists=True)
     songs = songs_in_no_playlist(spotify_sandbox, 3)
     mix = mix_of(connected_user, songs)
@@ -96,6 +96,22 @@ def test_own_playlists_leave_out_a_playlist_recorded_as_exported(connected_user,
     sync_history(connected_user)
 
     assert_left_out(connected_user, spotify_sandbox, export.playlist_id, songs)
+
+
+def test_own_playlists_read_the_users_playlist_named_like_an_export(connected_user, spotify_sandbox):
+    """Without a stored id or an old marker, a playlist is the user's, even named like a save: its tracks count."""
+    SpotifySync.objects.create(user=connected_user, include_playlists=True)
+    songs = songs_in_no_playlist(spotify_sandbox, 3)
+    exported(connected_user, spotify_sandbox, songs[:1])
+    client = SpotifyClient(connected_user)
+    theirs = client.create_playlist("Tempo Tuesday", "", False)
+    client.add_items(theirs["id"], [f"spotify:track:{song['id']}" for song in songs[1:]])
+
+    sync_history(connected_user)
+
+    assert spotify_sandbox.count("GET", f"/v1/playlists/{theirs['id']}/items") == 1
+    flagged = TrackAffinity.objects.filter(user=connected_user, in_playlists=True)
+    assert flagged.filter(track__spotify_id__in=[song["id"] for song in songs[1:]]).count() == 2
 
 
 # Deleted from the exported playlist -----------------------------------------------------------------------

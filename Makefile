@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 SANDBOX_PORT ?= 8888
 CHROMIUM := /usr/bin/chromium
+# axe-core for the accessibility browser tests, from the npm registry at the version package-lock.json pins.
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: install demo test test-fast lint format bench
 
@@ -42,7 +44,11 @@ demo: install
 		$(BIN)/python manage.py runserver 127.0.0.1:$(PORT); \
 	fi
 
-test: install $(CHROMIUM)
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+test: install $(CHROMIUM) $(AXE)
 	$(BIN)/pytest
 
 # Everything but the browser tests.

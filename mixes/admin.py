@@ -2,16 +2,17 @@ from django.contrib import admin, messages
 from django.db.models import Count, Sum
 
 from mixes.models import Feedback, MixTrack, Phase, ScorerConfig, SessionMix, TasteProfile, WorkoutPlan
+from music.admin import LabelledTabularInline, StaffAdmin
 
 
-class PhaseInline(admin.TabularInline):
+class PhaseInline(LabelledTabularInline):
     model = Phase
     fields = ["position", "name", "kind", "duration_s", "tempo_start", "tempo_end", "energy_start", "energy_end"]
     extra = 0
 
 
 @admin.register(WorkoutPlan)
-class WorkoutPlanAdmin(admin.ModelAdmin):
+class WorkoutPlanAdmin(StaffAdmin):
     list_display = ["name", "owner", "template_key", "is_active", "phase_count", "minutes"]
     list_select_related = ["owner"]
     list_filter = ["is_active", "template_key"]
@@ -35,7 +36,7 @@ class WorkoutPlanAdmin(admin.ModelAdmin):
         return round(plan.total_s / 60)
 
 
-class MixTrackInline(admin.TabularInline):
+class MixTrackInline(LabelledTabularInline):
     """What the generator chose; staff look, and at most lock or like."""
 
     model = MixTrack
@@ -52,7 +53,7 @@ class MixTrackInline(admin.TabularInline):
 
 
 @admin.register(SessionMix)
-class SessionMixAdmin(admin.ModelAdmin):
+class SessionMixAdmin(StaffAdmin):
     list_display = ["name", "owner", "mix_type", "status", "track_count", "created_at"]
     list_select_related = ["owner"]
     list_filter = ["status", "mix_type"]
@@ -69,7 +70,7 @@ class SessionMixAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScorerConfig)
-class ScorerConfigAdmin(admin.ModelAdmin):
+class ScorerConfigAdmin(StaffAdmin):
     list_display = ["name", "is_active", *ScorerConfig.WEIGHT_FIELDS]
     # Only one config can be active; the action switches it, so the flag itself is read-only here.
     readonly_fields = ["is_active"]
@@ -86,7 +87,7 @@ class ScorerConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(StaffAdmin):
     list_display = ["created_at", "user", "kind", "track", "mix", "value"]
     list_select_related = ["user", "track", "mix"]
     list_filter = ["kind"]
@@ -95,7 +96,7 @@ class FeedbackAdmin(admin.ModelAdmin):
 
 
 @admin.register(TasteProfile)
-class TasteProfileAdmin(admin.ModelAdmin):
+class TasteProfileAdmin(StaffAdmin):
     """Staff can look at what the model learned; it is rebuilt from evidence, so nothing here is edited by hand."""
 
     list_display = ["user", "built_at", "reset_at"]

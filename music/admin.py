@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 
 from music.models import (
     Artist,
@@ -17,6 +19,38 @@ from music.models import (
     TrackArtist,
 )
 from music.normalize import song_key
+
+# Names the select2 box of Django's autocomplete widget by its field's label (select2 names it only by the value).
+AUTOCOMPLETE_LABELS = "js/admin-autocomplete-labels.js"
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline's inputs sit under a column header, not beside a <label>: each gets an aria-label
+    naming its column and row ("Score, master list entry 2"; "Delete, master list entry 2")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        noun = self.model._meta.verbose_name
+        row = f"{noun} {index + 1}" if index is not None else f"new {noun}"
+        for name, field in form.fields.items():
+            # The admin wraps a related field's widget; the <select> is the wrapped one, whose attrs the copy owns.
+            widget = field.widget.widget if isinstance(field.widget, RelatedFieldWidgetWrapper) else field.widget
+            if not widget.is_hidden and "aria-label" not in widget.attrs:
+                widget.attrs = {**widget.attrs, "aria-label": f"{field.label or name}, {row}"}
+
+
+class LabelledTabularInline(admin.TabularInline):
+    """A TabularInline whose inputs have accessible names (Django's tabular template gives them no <label>)."""
+
+    formset = LabelledInlineFormSet
+
+
+class StaffAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose autocomplete boxes are named by their labels."""
+
+    class Media:
+        js = [AUTOCOMPLETE_LABELS]
+
 
 # (parameter value, label, lowest BPM included, highest BPM excluded)
 TEMPO_BANDS = (
@@ -123,14 +157,14 @@ class AudioFeaturesInline(admin.StackedInline):
     max_num = 1
 
 
-class TrackArtistInline(admin.TabularInline):
+class TrackArtistInline(LabelledTabularInline):
     model = TrackArtist
     autocomplete_fields = ["artist"]
     extra = 0
 
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
+class TrackAdmin(StaffAdmin):
     list_display = ["title", "artist_names", "duration", "tempo", "energy", "genre", "explicit"]
     list_select_related = ["features"]
     list_filter = ["genre", "explicit", TempoBandFilter]
@@ -160,19 +194,19 @@ class TrackAdmin(admin.ModelAdmin):
 
 
 @admin.register(Artist)
-class ArtistAdmin(admin.ModelAdmin):
+class ArtistAdmin(StaffAdmin):
     list_display = ["name", "spotify_id"]
     search_fields = ["name", "=spotify_id"]
 
 
-class MasterListEntryInline(admin.TabularInline):
+class MasterListEntryInline(LabelledTabularInline):
     model = MasterListEntry
     autocomplete_fields = ["track"]
     extra = 0
 
 
 @admin.register(MasterList)
-class MasterListAdmin(admin.ModelAdmin):
+class MasterListAdmin(StaffAdmin):
     list_display = ["name", "phase_kind", "owner", "track_count", "updated_at"]
     list_select_related = ["owner"]
     list_filter = ["phase_kind", ScopeFilter, MasterListTempoBandFilter, MasterListGenreFilter]
@@ -189,7 +223,7 @@ class MasterListAdmin(admin.ModelAdmin):
 
 
 @admin.register(MusicPreferences)
-class MusicPreferencesAdmin(admin.ModelAdmin):
+class MusicPreferencesAdmin(StaffAdmin):
     list_display = ["user", "seed_genres", "familiarity", "explicit_allowed"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__email"]
@@ -197,7 +231,7 @@ class MusicPreferencesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Play)
-class PlayAdmin(admin.ModelAdmin):
+class PlayAdmin(StaffAdmin):
     list_display = ["played_at", "user", "track", "ms_played", "skipped", "source"]
     list_select_related = ["user", "track"]
     list_filter = ["skipped", "source"]
@@ -207,7 +241,7 @@ class PlayAdmin(admin.ModelAdmin):
 
 
 @admin.register(TrackAffinity)
-class TrackAffinityAdmin(admin.ModelAdmin):
+class TrackAffinityAdmin(StaffAdmin):
     list_display = ["user", "track", "play_count", "skip_count", "liked", "last_played_at"]
     list_select_related = ["user", "track"]
     list_filter = ["liked"]
@@ -216,7 +250,7 @@ class TrackAffinityAdmin(admin.ModelAdmin):
 
 
 @admin.register(SpotifySync)
-class SpotifySyncAdmin(admin.ModelAdmin):
+class SpotifySyncAdmin(StaffAdmin):
     list_display = ["user", "status", "progress", "plays_added", "saved_tracks", "finished_at"]
     list_select_related = ["user"]
     list_filter = ["status"]
@@ -224,7 +258,7 @@ class SpotifySyncAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProviderState)
-class ProviderStateAdmin(admin.ModelAdmin):
+class ProviderStateAdmin(StaffAdmin):
     """Deleting a row reopens that provider: it will be asked again."""
 
     list_display = ["name", "closed_at", "reason"]

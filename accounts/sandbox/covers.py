@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 
 from accounts.sandbox.catalog import Album
-from accounts.sandbox.exchange import Call, Reply, page
+from accounts.sandbox.exchange import Call, Reply
+from accounts.sandbox.pages import page
 from accounts.sandbox.state import World
 
 SIZES = (640, 300, 64)  # Spotify's, in its order: largest first
@@ -27,7 +28,7 @@ def cover(world: World, call: Call, album_id: str, size: str) -> Reply:
     """GET /covers/{album_id}/{size}: the album's cover as an SVG square; 404 for an unknown album or size."""
     album = next((song.album for song in world.songs if song.album.id == album_id), None)
     if album is None or not size.isdigit() or int(size) not in SIZES:
-        return Reply(404, page("Spotify sandbox", "<h1>Spotify sandbox</h1><p>No such cover.</p>"))
+        return page("Cover not found · Spotify sandbox", "Cover not found", "<p>No such cover.</p>", status=404)
     return Reply(200, svg(album.name, int(size)), {"Cache-Control": "public, max-age=86400"}, content_type=SVG)
 
 

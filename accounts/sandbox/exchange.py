@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from html import escape
 from typing import Any
 
 from accounts.sandbox.state import ApiError, Grant
@@ -83,18 +82,6 @@ class Reply:
 
 
 Handler = Callable[..., Reply]
-
-
-def page(title: str, body: str) -> str:
-    """A small HTML page of the sandbox: a language, a viewport and a main landmark (axe-core asks for them).
-
-    `title` is plain text (escaped here); `body` is HTML its caller has escaped.
-    """
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title></head><body><main>{body}</main></body></html>"
-    )
 
 
 class Router:

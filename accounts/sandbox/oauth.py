@@ -17,8 +17,9 @@ import time
 from html import escape
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from accounts.sandbox.exchange import Call, Reply, Router, page
+from accounts.sandbox.exchange import Call, Reply, Router
 from accounts.sandbox.library import DEMO
+from accounts.sandbox.pages import page
 from accounts.sandbox.state import CODE_LIFETIME_S, ApiError, Client, Code, World
 
 # Spotify's scopes, with the words its consent page uses.
@@ -71,7 +72,7 @@ def _scopes(raw: str | None) -> list[str]:
 
 
 def _error_page(message: str) -> Reply:
-    return Reply(400, page("Spotify sandbox: error", f"<h1>Spotify sandbox</h1><p>{escape(message)}</p>"))
+    return page("Spotify sandbox: error", "Spotify sandbox", f"<p>{escape(message)}</p>", status=400)
 
 
 def _checked(client: Client, params: dict[str, str | None]) -> Reply | None:
@@ -101,25 +102,19 @@ def authorize_page(world: World, call: Call) -> Reply:
     scopes = "".join(f"<li>{escape(SCOPES[scope])} <code>{scope}</code></li>" for scope in _scopes(params["scope"]))
     accounts = "".join(
         f'<label><input type="radio" name="account" value="{account.id}"{" checked" if account.id == DEMO else ""}> '
-        f"{escape(account.display_name)} <small>({escape(account.email)})</small></label><br>"
+        f"{escape(account.display_name)} <small>({escape(account.email)})</small></label>"
         for account in world.accounts.values()
         if account.can_sign_in
     )
-    body = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Spotify sandbox</title>
-<style>body{{font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;background:#121212;color:#eee}}
-button{{font-size:1rem;padding:.6rem 1.4rem;border-radius:2rem;border:0;margin-right:.5rem}}
-button[value=agree]{{background:#1ed760}} fieldset{{border:1px solid #444}} code{{color:#999}}</style></head>
-<body><main><h1>Spotify sandbox</h1>
-<p><strong>{escape(world.client.name)}</strong> would like to connect to your Spotify account. It will be able to:</p>
+    body = f"""<p><strong>{escape(world.client.name)}</strong> would like to connect to your Spotify account.
+It will be able to:</p>
 <ul>{scopes or "<li>See your public profile</li>"}</ul>
 <form method="post" action="/authorize">{hidden}
 <fieldset><legend>Sign in as</legend>{accounts}</fieldset>
 <p><button type="submit" name="action" value="agree">Agree</button>
 <button type="submit" name="action" value="cancel">Cancel</button></p>
-</form><p><small>A stand-in for accounts.spotify.com: nothing here reaches Spotify.</small></p></main></body></html>"""
-    return Reply(200, body)
+</form>"""
+    return page("Spotify sandbox", "Spotify sandbox", body)
 
 
 def authorize_decision(world: World, call: Call) -> Reply:

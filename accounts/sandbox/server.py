@@ -26,8 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from accounts.sandbox import covers, oauth, stand_ins, webapi
 from accounts.sandbox.catalog import load_catalog
-from accounts.sandbox.exchange import Call, Reply, Router, page
+from accounts.sandbox.exchange import Call, Reply, Router
 from accounts.sandbox.library import DEMO
+from accounts.sandbox.pages import page
 from accounts.sandbox.state import ApiError, Client, Fault, Logged, Violation, World
 
 if TYPE_CHECKING:
@@ -323,32 +324,32 @@ def _playlist_page(world: World, call: Call, playlist_id: str) -> Reply:
     """What the playlist's external_urls.spotify link opens: its tracks in order."""
     playlist = world.playlists.get(playlist_id)
     if playlist is None or playlist.deleted:
-        return Reply(404, page("Spotify sandbox", "<h1>Spotify sandbox</h1><p>This playlist does not exist.</p>"))
+        return page(
+            "Playlist not found · Spotify sandbox",
+            "Playlist not found",
+            "<p>This playlist does not exist.</p>",
+            status=404,
+        )
     rows = "".join(
         f"<li>{escape(song.name)} — {escape(', '.join(artist.name for artist in song.artists))}</li>"
         for song in (world.songs_by_id[uri.rsplit(":", 1)[1]] for uri, _, _ in playlist.items)
     )
     owner = world.accounts[playlist.owner_id].display_name
     kind = "Public" if playlist.public else "Private"
-    return Reply(
-        200,
-        page(
-            f"{playlist.name} · Spotify sandbox",
-            f"<h1>{escape(playlist.name)}</h1><p>{kind} playlist by {escape(owner)} · {len(playlist.items)} tracks</p>"
-            f"<p>{escape(playlist.description)}</p><ol>{rows}</ol>",
-        ),
+    description = f"<p>{escape(playlist.description)}</p>" if playlist.description else ""
+    return page(
+        f"{playlist.name} · Spotify sandbox",
+        playlist.name,
+        f"<p>{kind} playlist by {escape(owner)} · {len(playlist.items)} tracks</p>{description}<ol>{rows}</ol>",
     )
 
 
 def _index_page(world: World, call: Call) -> Reply:
-    return Reply(
-        200,
-        page(
-            "Spotify sandbox",
-            "<h1>Spotify sandbox</h1>"
-            "<p>Accounts service: /authorize, /api/token. Web API: /v1. ReccoBeats: /reccobeats/v1. "
-            "Deezer: /deezer. Album covers: /covers. Control: /_sandbox/state.</p>",
-        ),
+    return page(
+        "Spotify sandbox",
+        "Spotify sandbox",
+        "<p>Accounts service: /authorize, /api/token. Web API: /v1. ReccoBeats: /reccobeats/v1. "
+        "Deezer: /deezer. Album covers: /covers. Control: /_sandbox/state.</p>",
     )
 
 

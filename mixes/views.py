@@ -299,6 +299,7 @@ def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
 def mix_undo(request: HttpRequest, mix_id: int) -> HttpResponse:
     """The toast's Undo: put back the removed or swapped-out track where it was, and forget the feedback."""
     mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    request.session.pop(UNDO_SESSION_KEY, None)
     form = UndoForm(request.POST, mix=mix)
     row = services.undo(mix, form.cleaned_data["change"]) if form.is_valid() else None
     if row is None:
@@ -366,6 +367,7 @@ def _respond_row(
         if error or notice:
             level = messages.ERROR if error else messages.INFO
             messages.add_message(request, level, error or notice, extra_tags=row_message_tag(item.pk))
+        request.session.pop(UNDO_SESSION_KEY, None)  # the toast lasts until the next action
         if undo:
             request.session[UNDO_SESSION_KEY] = undo.token
         return redirect(mix.get_absolute_url() + "#" + _anchor(mix, item, section, position))

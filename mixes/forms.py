@@ -15,6 +15,7 @@ from mixes.engine.plan import (
 )
 from mixes.models import MixType, Phase, SessionMix, WorkoutPlan
 from mixes.profile import FEATURE_MAX_LENGTH
+from mixes.undo import Undo
 from music.models import Artist, Track
 
 # A move of one step, for a track or a phase: which way, and how its index changes.
@@ -163,6 +164,24 @@ class BpmForm(forms.Form):
     factor = forms.TypedChoiceField(
         choices=[("2", "×2"), ("0.5", "÷2")], coerce=float, error_messages={"invalid_choice": "Use ×2 or ÷2."}
     )
+
+
+class UndoForm(forms.Form):
+    """The toast's Undo: the signed token its button carries (mixes.undo), good only for this mix."""
+
+    token = forms.CharField(max_length=4000)
+
+    def __init__(self, *args, mix, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mix = mix
+
+    def clean(self):
+        cleaned = super().clean()
+        change = Undo.from_token(cleaned.get("token", ""), self.mix)
+        if change is None:
+            raise forms.ValidationError("Nothing to undo.")
+        cleaned["change"] = change
+        return cleaned
 
 
 class PlanForm(forms.ModelForm):

@@ -1,7 +1,8 @@
-"""The verbs that build and edit a mix: generate, regenerate, swap, remove, move, lock, like, fix a BPM.
+"""The verbs that build and edit a mix: generate, regenerate, swap, remove, move, lock, like, fix a BPM, undo.
 
 Each reads its candidates through mixes.pools, asks the engine (mixes/engine, plain Python), and writes
-the rows; what the person does is recorded as Feedback, which teaches the taste model.
+the rows; what the person does is recorded as Feedback, which teaches the taste model. A remove or a swap
+answers with an Undo (mixes.undo) that puts the row back and withdraws that Feedback.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from mixes.engine.scorer import Weights
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
 from mixes.pools import load_pool, preferences_for, rejected_keys, swap_candidates
 from mixes.tasks import enqueue_taste_rebuild
+from mixes.undo import Undo
 from music.models import MusicPreferences, TrackAffinity
+
+
+class Refused(ValueError):
+    """An edit the row's state does not allow (a locked track swapped or removed); the message is fit to show."""
 
 
 def remember_choices(
@@ -105,8 +111,12 @@ def regenerate(mix: SessionMix, *, seed_artists: Iterable[str], seed_genres: Ite
     return mix
 
 
-def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
-    """Replace a track with the next best candidate for its slot; None when nothing else fits."""
+def swap_track(mix: SessionMix, item: MixTrack) -> Undo | None:
+    """Replace a track with the next best candidate for its slot; None when nothing else fits.
+
+    Raises Refused for a locked track. The Undo puts the swapped-out track back in the row.
+    """
+    _refuse_locked(item, "swap")
     items = list(mix.tracks.select_related("track"))
     section, slot = next((s, i) for s, i, other in _slots(items) if other.pk == item.pk)
     spec = mix.plan_spec()
@@ -124,20 +134,51 @@ def swap_track(mix: SessionMix, item: MixTrack) -> MixTrack | None:
     )
     if pick is None:
         return None
+    before, old_title = Undo.row_state(item), item.track.title
     with transaction.atomic():
-        _record_feedback(mix, item.track_id, Feedback.Kind.SWAPPED)
+        feedback = _record_feedback(mix, item.track_id, Feedback.Kind.SWAPPED)
         item.track_id = int(pick.key)
         item.tempo, item.score, item.tempo_factor, item.why = pick.tempo, pick.score, pick.tempo_factor, pick.why
         item.locked = item.liked = item.explore = False
         item.save()
-    return MixTrack.objects.select_related("track__features").get(pk=item.pk)
+    new = MixTrack.objects.select_related("track__features").get(pk=item.pk)
+    return Undo.of_swap(mix, feedback, before, old_title=old_title, new=new)
 
 
-def remove_track(mix: SessionMix, item: MixTrack) -> None:
+def remove_track(mix: SessionMix, item: MixTrack) -> Undo:
+    """Take a track out of the mix. Raises Refused for a locked track; the Undo puts it back where it was."""
+    _refuse_locked(item, "remove")
+    before = Undo.row_state(item)
     with transaction.atomic():
-        _record_feedback(mix, item.track_id, Feedback.Kind.REMOVED)
+        feedback = _record_feedback(mix, item.track_id, Feedback.Kind.REMOVED)
         item.delete()
         _renumber(list(mix.tracks.all()))
+    return Undo.of_remove(mix, feedback, before, title=item.track.title)
+
+
+def undo(mix: SessionMix, change: Undo) -> MixTrack | None:
+    """Put back the row a remove or a swap changed, and withdraw the Feedback it recorded.
+
+    None when there is nothing to undo: done already, or the swapped row has changed since. A removed track
+    goes back at its position, moved into its own section if the mix has changed around it.
+    """
+    feedback = Feedback.objects.filter(pk=change.feedback_id, mix=mix, kind=change.kind).first()
+    if feedback is None:
+        return None
+    state = change.row
+    with transaction.atomic():
+        if change.kind == Feedback.Kind.SWAPPED:
+            row = mix.tracks.filter(pk=state["id"], track_id=change.replaced_by).first()
+            if row is None:
+                return None
+            for name in Undo.ROW_FIELDS:
+                setattr(row, name, state[name])
+            row.save(update_fields=list(Undo.ROW_FIELDS))
+        else:
+            row = _reinsert(mix, state)
+        feedback.delete()
+    enqueue_taste_rebuild(mix.owner, batch=True)
+    return MixTrack.objects.select_related("track__features").get(pk=row.pk)
 
 
 def move_track(mix: SessionMix, item: MixTrack, target: int) -> None:
@@ -238,11 +279,34 @@ def _section_keys(mix: SessionMix, items: list[MixTrack]) -> list[list[str]]:
     return keys
 
 
-def _record_feedback(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> None:
+def _record_feedback(mix: SessionMix, track_id: int, kind: str, value: float | None = None) -> Feedback:
     """Feedback on a track of the mix; what teaches the taste model asks for a rebuild (one per batch)."""
-    Feedback.objects.create(user=mix.owner, track_id=track_id, mix=mix, kind=kind, value=value)
+    feedback = Feedback.objects.create(user=mix.owner, track_id=track_id, mix=mix, kind=kind, value=value)
     if kind != Feedback.Kind.BPM_CORRECTED:
         enqueue_taste_rebuild(mix.owner, batch=True)
+    return feedback
+
+
+def _refuse_locked(item: MixTrack, verb: str) -> None:
+    if item.locked:
+        raise Refused(f"Unlock it first to {verb} it.")
+
+
+def _reinsert(mix: SessionMix, state: dict) -> MixTrack:
+    """A removed row back in the mix, at its old position but never outside its section; the same id if free."""
+    items = list(mix.tracks.all())
+    index = min(state["position"], len(items))
+    section = state["section"]
+    while index > 0 and items[index - 1].section > section:
+        index -= 1
+    while index < len(items) and items[index].section < section:
+        index += 1
+    pk = None if MixTrack.objects.filter(pk=state["id"]).exists() else state["id"]
+    fields = {name: state[name] for name in Undo.ROW_FIELDS}
+    row = MixTrack.objects.create(pk=pk, mix=mix, section=section, position=index, **fields)
+    items.insert(index, row)
+    _renumber(items)
+    return row
 
 
 def _renumber(items: list[MixTrack]) -> None:

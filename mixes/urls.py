@@ -11,6 +11,7 @@ urlpatterns = [
     path("mixes/<int:mix_id>/rename/", views.mix_rename, name="mix_rename"),
     path("mixes/<int:mix_id>/regenerate/", views.mix_regenerate, name="mix_regenerate"),
     path("mixes/<int:mix_id>/save/", views.mix_save, name="mix_save"),
+    path("mixes/<int:mix_id>/undo/", views.mix_undo, name="mix_undo"),
     path("mixes/<int:mix_id>/save/status/", views.mix_save_status, name="mix_save_status"),
     path("mixes/<int:mix_id>/tracks/<int:item_id>/swap/", views.track_swap, name="track_swap"),
     path("mixes/<int:mix_id>/tracks/<int:item_id>/remove/", views.track_remove, name="track_remove"),

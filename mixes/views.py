@@ -26,6 +26,7 @@ from mixes.forms import (
     RenameMixForm,
     SaveToSpotifyForm,
     SeedsForm,
+    UndoForm,
     flash_errors,
     form_errors,
 )
@@ -33,6 +34,8 @@ from mixes.models import MixTrack, PlaylistExport, SessionMix, WorkoutPlan
 from mixes.plan_views import first_visit
 from mixes.preview import build_preview
 from mixes.tasks import enqueue_save
+from mixes.templatetags.mix_tags import focus_key, row_message_tag
+from mixes.undo import UNDO_SESSION_KEY, Undo
 from music.context import sync_status_context
 from music.models import MusicPreferences, TrackAffinity
 
@@ -234,49 +237,78 @@ def track_action(view: Callable) -> Callable:
 
 @track_action
 def track_swap(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
-    replaced = services.swap_track(mix, item)
-    if replaced is None:
-        return _respond_row(request, mix, item, notice="No other track fits this slot; this one stays.")
-    return _respond_row(request, mix, replaced)
+    """Swap for the next best track; the toast offers to undo it. A locked track is refused."""
+    try:
+        change = services.swap_track(mix, item)
+    except services.Refused as refusal:
+        return _respond_row(request, mix, item, error=str(refusal), status=422, focus="swap")
+    if change is None:
+        return _respond_row(request, mix, item, notice="No other track fits this slot; this one stays.", focus="swap")
+    return _respond_row(request, mix, item, undo=change, focus="swap")
 
 
 @track_action
 def track_remove(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
-    services.remove_track(mix, item)
-    return _respond_row(request, mix, None, section=item.section)
+    """Take the track out; the toast offers to undo it, so no confirm is asked. A locked track is refused."""
+    try:
+        change = services.remove_track(mix, item)
+    except services.Refused as refusal:
+        return _respond_row(request, mix, item, error=str(refusal), status=422, focus="remove")
+    return _respond_row(request, mix, None, section=item.section, undo=change, position=item.position)
 
 
 @track_action
 def track_lock(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
-    return _respond_row(request, mix, services.toggle_lock(mix, item))
+    return _respond_row(request, mix, services.toggle_lock(mix, item), focus="lock")
 
 
 @track_action
 def track_like(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
-    return _respond_row(request, mix, services.toggle_like(mix, item))
+    return _respond_row(request, mix, services.toggle_like(mix, item), focus="like")
 
 
 @track_action
 def track_bpm(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
     form = BpmForm(request.POST)
+    focus = focus_key("bpm", {"factor": request.POST.get("factor", "")})
     if not form.is_valid():
-        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422)
+        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422, focus=focus)
     try:
         item = services.fix_bpm(mix, item, form.cleaned_data["factor"])
     except ValueError as error:
-        return _respond_row(request, mix, item, error=str(error), status=422)
-    return _respond_row(request, mix, item)
+        return _respond_row(request, mix, item, error=str(error), status=422, focus=focus)
+    return _respond_row(request, mix, item, focus=focus)
 
 
 @track_action
 def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
+    """Move one step or straight to a position (1…N), in one POST."""
     items = list(mix.tracks.all())
     form = MoveForm(request.POST, track_count=len(items))
+    direction = request.POST.get("direction") if not request.POST.get("position") else None
+    focus = focus_key("move", {"direction": direction} if direction else None)
     if not form.is_valid():
-        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422)
+        return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422, focus=focus)
     current = next(i for i, other in enumerate(items) if other.pk == item.pk)
     services.move_track(mix, item, form.target_index(current))
-    return _respond_body(request, mix, anchor=f"t{item.pk}")
+    return _respond_body(request, mix, anchor=f"t{item.pk}", focus={"item": item.pk, "key": focus})
+
+
+@login_required
+@require_POST
+def mix_undo(request: HttpRequest, mix_id: int) -> HttpResponse:
+    """The toast's Undo: put back the removed or swapped-out track where it was, and forget the feedback."""
+    mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
+    request.session.pop(UNDO_SESSION_KEY, None)
+    form = UndoForm(request.POST, mix=mix)
+    row = services.undo(mix, form.cleaned_data["change"]) if form.is_valid() else None
+    if row is None:
+        notice = "Nothing to undo: it was undone already, or the mix has changed since."
+        if request.htmx:
+            return _respond_body(request, mix, undo_notice=notice)
+        messages.info(request, notice)
+        return redirect(mix)
+    return _respond_body(request, mix, anchor=f"t{row.pk}", focus={"item": row.pk, "key": "row"})
 
 
 # Responses -------------------------------------------------------------------------------
@@ -322,22 +354,38 @@ def _respond_row(
     item: MixTrack | None,
     *,
     section: int | None = None,
+    position: int | None = None,
     notice: str = "",
     error: str = "",
     status: int = 200,
+    focus: str = "",
+    undo: Undo | None = None,
 ) -> HttpResponse:
-    """One row (or none, after a remove) plus its section's totals, the mix totals and the chart, out of band."""
+    """One row (or none, after a remove) plus its section's totals, the mix totals, the chart and the undo toast,
+    out of band. Without htmx: back to the row, its notice or error shown in it, the toast's Undo in the session."""
     if not request.htmx:
-        if error:
-            messages.error(request, error)
-        elif notice:
-            messages.info(request, notice)
-        anchor = f"#t{item.pk}" if item else ""
-        return redirect(mix.get_absolute_url() + anchor)
+        if error or notice:
+            level = messages.ERROR if error else messages.INFO
+            messages.add_message(request, level, error or notice, extra_tags=row_message_tag(item.pk))
+        request.session.pop(UNDO_SESSION_KEY, None)  # the toast lasts until the next action
+        if undo:
+            request.session[UNDO_SESSION_KEY] = undo.token
+        return redirect(mix.get_absolute_url() + "#" + _anchor(mix, item, section, position))
     mix = _reload(mix)
-    context = _preview_context(mix, notice=notice, error=error)
+    context = _preview_context(mix, notice=notice, error=error, undo=undo)
     if item is not None:
         item = next((other for other in mix.tracks.all() if other.pk == item.pk), item)
         section = item.section
+        context["focus"] = {"item": item.pk, "key": focus}
     context.update(item=item, section_view=context["preview"].section(section))
     return render(request, f"{PREVIEW}#row-update", context, status=status)
+
+
+def _anchor(mix: SessionMix, item: MixTrack | None, section: int | None, position: int | None) -> str:
+    """Where a plain request lands: the row; after a remove, the row now in its place, or its section."""
+    if item is not None:
+        return f"t{item.pk}"
+    after = mix.tracks.filter(section=section, position__gte=position or 0).first()
+    before = mix.tracks.filter(section=section, position__lt=position or 0).last()
+    row = after or before
+    return f"t{row.pk}" if row else f"section-{section}-head"

@@ -1,5 +1,7 @@
 """Screen 2's frame in a browser: Save in reach, a chart readable on a phone, a page that fits, a one-line nav."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -136,3 +138,39 @@ def test_timeline_labels_are_not_cut(signed_in, live_server):
         ".map(e => e.textContent)"
     )
     assert cut == []
+
+
+def connect_and_generate(page, live_server):
+    """A new person continues with Spotify (the sandbox) and generates a mix: on Screen 2."""
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("button", name="Continue with Spotify").click()
+    page.get_by_role("button", name="Agree").click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_url(re.compile(r"/mixes/\d+/$"))
+
+
+def test_bar_save_saves_and_then_links_to_spotify(page, live_server, spotify_sandbox, transactional_db):
+    """Save to Spotify in the bar saves the mix through htmx; the bar then offers Open in Spotify."""
+    connect_and_generate(page, live_server)
+    bar = page.locator("#action-bar")
+    with page.expect_response(lambda r: r.url.endswith("/save/") and r.request.headers.get("hx-request") == "true"):
+        bar.get_by_role("button", name="Save to Spotify").click()
+    expect(bar.get_by_role("link", name="Open in Spotify")).to_be_visible()
+    expect(bar.get_by_role("button", name="Update playlist")).to_be_visible()
+    assert not page.url.endswith("#save-panel")  # swapped in place, no reload
+
+
+def test_bar_save_works_without_javascript(page, browser, live_server, spotify_sandbox, transactional_db):
+    """With JavaScript off, the bar's Save submits the save panel's form and lands back on the panel."""
+    connect_and_generate(page, live_server)
+    mix_url = page.url
+    context = browser.new_context(java_script_enabled=False, **PHONE)
+    context.add_cookies(page.context.cookies())
+    plain = context.new_page()
+    plain.goto(mix_url)
+    plain.locator("#action-bar").get_by_role("button", name="Save to Spotify").click()
+    plain.wait_for_url(re.compile(r"#save-panel$"))
+    expect(plain.locator("#action-bar").get_by_role("link", name="Open in Spotify")).to_be_visible()
+    context.close()

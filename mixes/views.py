@@ -208,7 +208,9 @@ def _respond_save(
 ) -> HttpResponse:
     if request.htmx:
         context = _save_context(request, mix, form if status == 422 else None)
-        return render(request, f"{PREVIEW}#save-update", context, status=status)
+        response = render(request, f"{PREVIEW}#save-update", context, status=status)
+        # Saved from the bar at the bottom of the screen, a refusal scrolls to the panel, where the errors are.
+        return reswap(response, "outerHTML show:top") if status == 422 else response
     if not_connected:
         messages.error(request, "Connect Spotify first, then save.")
     flash_errors(request, form)

@@ -117,3 +117,11 @@ def test_plain_delete_says_so_on_the_list(user_client, mix):
     """Without htmx the deletion is confirmed on the mix list it redirects to."""
     response = user_client.post(f"/mixes/{mix.pk}/delete/", follow=True)
     assert f"Deleted “{mix.name}”." in response.text
+
+
+def test_refused_save_scrolls_to_the_panel(user_client, connected_user, mix, htmx):
+    """A save refused for its fields (a blank name) answers 422 and asks htmx to show the panel with the errors."""
+    response = htmx.post(f"/mixes/{mix.pk}/save/", {"name": "", "visibility": "private"})
+    assert response.status_code == 422
+    assert response["HX-Reswap"] == "outerHTML show:top"
+    assert 'class="errorlist"' in response.text

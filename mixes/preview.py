@@ -5,10 +5,12 @@ Works on rows already loaded (no queries): the view fetches the mix with its tra
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from mixes.engine.plan import PlanSpec, Section
 from mixes.models import MixTrack, SessionMix
+from mixes.templatetags.mix_tags import clock
 
 # Within this many seconds a section counts as filled to its duration.
 ON_TARGET_S = 15
@@ -45,33 +47,73 @@ class SectionView:
         return abs(self.delta_s) <= ON_TARGET_S
 
 
+@dataclass(frozen=True)
+class Tick:
+    """A label on an axis: `at` is the y of its text in px (`line`: of its grid line), or its x in percent (time)."""
+
+    at: float
+    label: str
+    anchor: str = "start"
+    line: float = 0
+
+
+@dataclass(frozen=True)
+class Band:
+    """A plan section behind the lines: its span in seconds and percent, and the name that fits it."""
+
+    name: str
+    kind: str
+    start_s: float
+    duration_s: float
+    x_pct: float
+    label: str
+
+
 @dataclass
 class Chart:
-    """An inline SVG of tempo (top panel) and energy (bottom panel) against the plan's targets."""
+    """Tempo (top panel) and energy (bottom panel) against the plan, over the plan's sections.
 
-    width: int
-    panel_height: int
-    gap: int
+    The outer SVG is drawn at its real pixel size (no viewBox), so its 12 px text stays 12 px on a
+    phone; the lines live in inner SVGs that stretch to the width (x in seconds, y in BPM or energy).
+    """
+
+    span_s: float
+    tempo_low: int
+    tempo_high: int
     tempo_target: str
     tempo_actual: str
     energy_target: str
     energy_actual: str
-    tempo_ticks: list[tuple[float, str]]
-    energy_ticks: list[tuple[float, str]]
-    time_ticks: list[tuple[float, str]]
-    left: int = 44
+    tempo_ticks: list[Tick]
+    energy_ticks: list[Tick]
+    time_ticks: list[Tick]
+    bands: list[Band]
+    summary: str
+    tempo_top: int = 20
+    panel_height: int = 120
+    gap: int = 26
+    energy_height: int = 80
+    axis: int = 20
 
     @property
-    def height(self) -> int:
-        return self.panel_height * 2 + self.gap + 18
+    def tempo_range(self) -> int:
+        return self.tempo_high - self.tempo_low
 
     @property
     def energy_top(self) -> int:
-        return self.panel_height + self.gap
+        return self.tempo_top + self.panel_height + self.gap
 
     @property
-    def right(self) -> int:
-        return self.width - 8
+    def plot_bottom(self) -> int:
+        return self.energy_top + self.energy_height
+
+    @property
+    def plot_height(self) -> int:
+        return self.plot_bottom - self.tempo_top
+
+    @property
+    def height(self) -> int:
+        return self.plot_bottom + self.axis
 
 
 @dataclass
@@ -116,17 +158,15 @@ def build_preview(mix: SessionMix, items: list[MixTrack], known: frozenset[int] 
     return MixPreview(mix=mix, plan=plan, sections=sections, chart=build_chart(plan, items), known_count=known_count)
 
 
-def build_chart(plan: PlanSpec, items: list[MixTrack], width: int = 800, panel_height: int = 130) -> Chart:
-    gap = 28
-    left, right = 44, width - 8
+def build_chart(plan: PlanSpec, items: list[MixTrack]) -> Chart:
+    """The chart of these rows against the plan, with its text summary for screen readers."""
     played = sum(item.track.duration_ms for item in items) / 1000
     span = max(plan.duration_s, played, 1)
+    tops = Chart  # the layout constants are the class's defaults
+    energy_top = tops.tempo_top + tops.panel_height + tops.gap
 
-    def x(t: float) -> float:
-        return round(left + (right - left) * t / span, 1)
-
-    steps = [span * i / 240 for i in range(241)]
-    targets = [plan.target_at(min(t, plan.duration_s)) for t in steps if t <= plan.duration_s]
+    steps = [plan.duration_s * i / 240 for i in range(241)]
+    targets = [plan.target_at(min(t, plan.duration_s - 1e-6)) for t in steps]
     actual = []  # (start, end, bpm, energy) per track
     t = 0.0
     for item in items:
@@ -138,32 +178,143 @@ def build_chart(plan: PlanSpec, items: list[MixTrack], width: int = 800, panel_h
     bpms = [bpm for _, _, bpm, _ in actual if bpm] + [tempo for tempo, _ in targets]
     low, high = (min(bpms), max(bpms)) if bpms else (60, 180)
     low, high = 10 * int(low // 10) - 10, 10 * int(high // 10) + 20
+    every_bpm = 20 if high - low > 80 else 10
+    high = low + every_bpm * -(-(high - low) // every_bpm)  # whole steps: the top tick is the top line
 
-    def y_tempo(bpm: float) -> float:
-        return round(panel_height - (bpm - low) / (high - low) * panel_height, 1)
-
-    def y_energy(energy: float) -> float:
-        return round(panel_height + gap + panel_height - energy * panel_height, 1)
-
-    def steps_path(index: int, scale) -> str:
+    def steps_path(values: list[tuple[float, float, float | None]], to_y) -> str:
         points = []
-        for start, end, *values in actual:
-            if values[index] is not None:
-                points += [f"{x(start)},{scale(values[index])}", f"{x(end)},{scale(values[index])}"]
+        for start, stop, value in values:
+            if value is not None:
+                points += [f"{_n(start)},{_n(to_y(value))}", f"{_n(stop)},{_n(to_y(value))}"]
         return " ".join(points)
 
-    target_xs = [x(t) for t in steps[: len(targets)]]
+    def tempo_y(bpm: float) -> float:
+        return high - bpm
+
+    def energy_y(energy: float) -> float:
+        return 1 - energy
+
+    def tick(top: int, height: int, fraction: float, label: str, room_below: int = 0) -> Tick:
+        """A tick's text just under its line (the tempo panel's last one in the gap below), else just over it."""
+        y = round(top + height * fraction, 1)
+        return Tick(y + 13 if y + 13 <= top + height + room_below else y - 4, label, line=y)
+
+    tempo_ticks = [
+        tick(
+            tops.tempo_top,
+            tops.panel_height,
+            (high - bpm) / (high - low),
+            f"{bpm}{' BPM' if bpm == high else ''}",
+            room_below=tops.gap,
+        )
+        for bpm in range(high, low - 1, -every_bpm)
+    ]
+    energy_ticks = [
+        tick(energy_top, tops.energy_height, 1 - level, f"{'energy ' if level == 1 else ''}{level:g}")
+        for level in (1, 0.5, 0)
+    ]
     minutes = max(1, int(span // 60))
-    every = next(n for n in (1, 2, 5, 10, 15, 30, 60) if minutes / n <= 8)
+    every = next(n for n in (1, 2, 5, 10, 15, 30, 60, 120) if minutes / n <= 6)
+    time_ticks = []
+    for m in range(0, minutes + 1, every):
+        x = round(100 * m * 60 / span, 2)
+        time_ticks.append(Tick(x, f"{m}′", "start" if m == 0 else "end" if x > 95 else "middle"))
+
+    sections = plan.sections()
     return Chart(
-        width=width,
-        panel_height=panel_height,
-        gap=gap,
-        tempo_target=" ".join(f"{px},{y_tempo(tempo)}" for px, (tempo, _) in zip(target_xs, targets, strict=True)),
-        tempo_actual=steps_path(0, y_tempo),
-        energy_target=" ".join(f"{px},{y_energy(energy)}" for px, (_, energy) in zip(target_xs, targets, strict=True)),
-        energy_actual=steps_path(1, y_energy),
-        tempo_ticks=[(y_tempo(bpm), str(bpm)) for bpm in range(low, high + 1, 20 if high - low > 80 else 10)],
-        energy_ticks=[(y_energy(level), f"{level:g}") for level in (0, 0.5, 1)],
-        time_ticks=[(x(m * 60), f"{m}′") for m in range(0, minutes + 1, every)],
+        span_s=round(span, 1),
+        tempo_low=low,
+        tempo_high=high,
+        tempo_target=" ".join(f"{_n(x)},{_n(tempo_y(tempo))}" for x, (tempo, _) in zip(steps, targets, strict=True)),
+        tempo_actual=steps_path([(a, b, bpm) for a, b, bpm, _ in actual], tempo_y),
+        energy_target=" ".join(
+            f"{_n(x)},{_n(energy_y(energy))}" for x, (_, energy) in zip(steps, targets, strict=True)
+        ),
+        energy_actual=steps_path([(a, b, energy) for a, b, _, energy in actual], energy_y),
+        tempo_ticks=tempo_ticks,
+        energy_ticks=energy_ticks,
+        time_ticks=time_ticks,
+        bands=[_band(section, span) for section in sections],
+        summary=chart_summary(plan, items),
     )
+
+
+def chart_summary(plan: PlanSpec, items: list[MixTrack]) -> str:
+    """The chart in words: per section, the plan's tempo, the tracks' tempo and how close the energy comes."""
+    sections = plan.sections()
+    by_section: list[list[tuple[float, float, MixTrack]]] = [[] for _ in sections]
+    played = 0.0
+    for item in items:
+        end = played + item.track.duration_ms / 1000
+        by_section[min(item.section, len(sections) - 1)].append((played, end, item))
+        played = end
+    parts = [f"The mix lasts {clock(played)} for a {clock(plan.duration_s)} plan."]
+    for section, tracks in zip(sections, by_section, strict=True):
+        parts.append(_section_sentence(plan, section, tracks))
+    return " ".join(parts)
+
+
+# Machinery ---------------------------------------------------------------------------------
+
+# A band name is drawn where it fits on a 360 px phone: a plot about 310 px wide, 12 px text about 7 px a letter.
+PHONE_PLOT_PX = 310
+LETTER_PX = 7.0
+
+
+def _band(section: Section, span: float) -> Band:
+    width_px = PHONE_PLOT_PX * section.duration_s / span
+    first_word = re.split(r"[\s/-]", section.name, maxsplit=1)[0]  # "Warm" of "Warm-up", "Sprint" of "Sprint / Easy"
+    fits = [text for text in (section.name, first_word, section.name[:1]) if len(text) * LETTER_PX + 10 <= width_px]
+    label = fits[0] if fits else ""
+    return Band(
+        name=section.name,
+        kind=section.kind,
+        start_s=round(section.start_s, 1),
+        duration_s=round(section.duration_s, 1),
+        x_pct=round(100 * section.start_s / span, 2),
+        label=label,
+    )
+
+
+def _section_sentence(plan: PlanSpec, section: Section, timed: list[tuple[float, float, MixTrack]]) -> str:
+    phases = [plan.phases[i] for i in section.phase_indexes]
+    tempos = [t for p in phases for t in p.tempo]
+    first, last = phases[0].tempo[0], phases[-1].tempo[1]
+    if len(phases) > 1 and max(tempos) - min(tempos) >= 5:
+        wanted = f"the plan alternates between {min(tempos):.0f} and {max(tempos):.0f} BPM"
+    elif abs(last - first) >= 3:
+        wanted = f"the plan goes from {first:.0f} to {last:.0f} BPM"
+    else:
+        wanted = f"the plan holds {first:.0f} BPM"
+    head = f"{section.name} ({clock(section.duration_s)}): {wanted}"
+    bpms = [item.effective_bpm for _, _, item in timed if item.effective_bpm]
+    if not timed:
+        return f"{head}; no tracks yet."
+    if not bpms:
+        said = "the tracks' tempo is unknown"
+    elif len(bpms) > 1 and abs(bpms[-1] - bpms[0]) >= 5 and abs(last - first) >= 3:
+        said = f"the tracks go from {bpms[0]:.0f} to {bpms[-1]:.0f} BPM"
+    elif max(bpms) - min(bpms) < 2:
+        said = f"the tracks are at {bpms[0]:.0f} BPM"
+    else:
+        said = f"the tracks stay between {min(bpms):.0f} and {max(bpms):.0f} BPM"
+    return f"{head}; {said}{_energy_words(plan, timed)}."
+
+
+def _energy_words(plan: PlanSpec, timed: list[tuple[float, float, MixTrack]]) -> str:
+    gaps = []
+    for start, end, item in timed:
+        features = getattr(item.track, "features", None)
+        if features is not None and features.energy is not None and start < plan.duration_s:
+            gaps.append(features.energy - plan.mean_target(start, min(end, plan.duration_s))[1])
+    if not gaps:
+        return ""
+    mean = sum(gaps) / len(gaps)
+    if abs(mean) <= 0.1:
+        return ", energy close to the plan"
+    return f", energy {'above' if mean > 0 else 'below'} the plan by {abs(mean):.1f} on average"
+
+
+def _n(value: float) -> str:
+    """A coordinate, short: 12.0 → 12, 12.34 → 12.3."""
+    return f"{round(value, 1):g}"

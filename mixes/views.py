@@ -126,9 +126,9 @@ def mix_detail(request: HttpRequest, mix_id: int) -> HttpResponse:
 def mix_delete(request: HttpRequest, mix_id: int) -> HttpResponse:
     mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
     mix.delete()
-    messages.success(request, f"Deleted “{mix.name}”.")
     if request.htmx:
-        return HttpResponse("")  # the row removes itself
+        return HttpResponse("")  # the row removes itself: a flash now would turn up on some later page
+    messages.success(request, f"Deleted “{mix.name}”.")
     return redirect("mixes:mix_list")
 
 
@@ -176,7 +176,7 @@ def mix_save(request: HttpRequest, mix_id: int) -> HttpResponse:
     export, queued = enqueue_save(
         mix, name=data["name"], description=data["description"], public=data["visibility"] == "public"
     )
-    if not queued:
+    if not queued and not request.htmx:  # htmx sees the progress bar; a flash would wait for a later page
         messages.info(request, "This mix is already being saved.")
     return _respond_save(request, mix, form)
 
@@ -184,9 +184,9 @@ def mix_save(request: HttpRequest, mix_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def mix_save_status(request: HttpRequest, mix_id: int) -> HttpResponse:
-    """The save panel as it stands; the progress bar polls it while a save runs."""
+    """The save panel as it stands, and the action bar's save control out of band; the progress bar polls it."""
     mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
-    return render(request, f"{PREVIEW}#save-panel", _save_context(request, mix))
+    return render(request, f"{PREVIEW}#save-update", _save_context(request, mix))
 
 
 def _save_context(request: HttpRequest, mix: SessionMix, form: SaveToSpotifyForm | None = None) -> dict:
@@ -211,7 +211,9 @@ def _respond_save(
 ) -> HttpResponse:
     if request.htmx:
         context = _save_context(request, mix, form if status == 422 else None)
-        return render(request, f"{PREVIEW}#save-panel", context, status=status)
+        response = render(request, f"{PREVIEW}#save-update", context, status=status)
+        # Saved from the bar at the bottom of the screen, a refusal scrolls to the panel, where the errors are.
+        return reswap(response, "outerHTML show:top") if status == 422 else response
     if not_connected:
         messages.error(request, "Connect Spotify first, then save.")
     flash_errors(request, form)

@@ -93,3 +93,14 @@ def test_focus_after_a_swap_is_in_the_new_row(screen2):
     expect(page.locator("#undo-toast .toast")).to_contain_text("Swapped ‘")
     assert page.evaluate(f"document.getElementById('{row_id}').contains(document.activeElement)")
     assert page.evaluate("document.activeElement.textContent").startswith("Swap")
+
+
+def test_undo_toast_sits_above_the_save_bar(screen2):
+    """After a remove, the toast and the sticky Save bar are both in view and do not overlap."""
+    page = screen2
+    rows(page).nth(1).get_by_role("button", name=re.compile("^Remove")).click()
+    toast = page.locator("#undo-toast .toast")
+    expect(toast).to_be_visible()
+    toast_box = toast.bounding_box()
+    bar_box = page.locator("#action-bar").bounding_box()
+    assert toast_box["y"] + toast_box["height"] <= bar_box["y"] + 1

@@ -89,6 +89,7 @@ class Chart:
     time_ticks: list[Tick]
     bands: list[Band]
     summary: str
+    follows: list[str]  # what each block of short intervals' music follows, in words (under the chart)
     tempo_top: int = 20
     panel_height: int = 120
     gap: int = 26
@@ -236,6 +237,11 @@ def build_chart(plan: PlanSpec, items: list[MixTrack]) -> Chart:
         time_ticks=time_ticks,
         bands=[_band(section, span) for section in sections],
         summary=chart_summary(plan, items),
+        follows=[
+            f"{section.name}: the music follows {section.music_follows}"
+            for section in sections
+            if section.music_follows
+        ],
     )
 
 
@@ -286,6 +292,8 @@ def _section_sentence(plan: PlanSpec, section: Section, timed: list[tuple[float,
         wanted = f"the plan goes from {first:.0f} to {last:.0f} BPM"
     else:
         wanted = f"the plan holds {first:.0f} BPM"
+    if section.music_follows:
+        wanted += f", and the music follows {section.music_follows}"
     head = f"{section.name} ({clock(section.duration_s)}): {wanted}"
     bpms = [item.effective_bpm for _, _, item in timed if item.effective_bpm]
     if not timed:

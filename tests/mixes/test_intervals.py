@@ -2,6 +2,7 @@
 
 from mixes import services
 from mixes.models import SessionMix, WorkoutPlan
+from mixes.preview import build_preview
 
 
 def hiit_plan(user, interval_music="work"):
@@ -53,3 +54,11 @@ def test_screen_2_says_the_block_follows_the_average(user_client, user, catalog)
 def test_a_plan_without_intervals_says_nothing_about_them(user_client, mix):
     """A warm-up / steady / cool-down mix has no interval note."""
     assert "interval-note" not in user_client.get(mix.get_absolute_url()).content.decode()
+
+
+def test_the_chart_says_what_the_interval_block_follows(user, catalog):
+    """Under the chart, and in its summary, the interval block's music is said in words."""
+    mix = services.create_mix(user, hiit_plan(user), seed=1)
+    chart = build_preview(mix, list(mix.tracks.select_related("track__features"))).chart
+    assert any("the music follows the work intervals (172 BPM)" in line for line in chart.follows)
+    assert "the music follows the work intervals (172 BPM)" in chart.summary

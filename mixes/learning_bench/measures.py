@@ -115,10 +115,12 @@ class Targets:
 
 
 def target_ranges(plan: PlanSpec, start: float, duration: float) -> Targets:
-    """The lowest and highest targets a track in this stretch is measured against: the plan's targets averaged
-    over a WINDOW_S window (the whole stretch if shorter) as it slides through, every 10 s."""
+    """The lowest and highest targets a track in this stretch is measured against: the targets of the plan's music
+    (plan.music_plan: a block of short intervals follows its setting) averaged over a WINDOW_S window (the whole
+    stretch if shorter) as it slides through, every 10 s."""
     window = min(WINDOW_S, duration)
-    targets = [plan.mean_target(s, s + window) for s in np.arange(start, start + duration - window + 1e-6, 10.0)]
+    music = plan.music_plan()
+    targets = [music.mean_target(s, s + window) for s in np.arange(start, start + duration - window + 1e-6, 10.0)]
     tempo, energy = [t for t, _ in targets], [e for _, e in targets]
     return Targets(tempo=(min(tempo), max(tempo)), energy=(min(energy), max(energy)))
 

@@ -120,7 +120,7 @@ def as_text(report: dict) -> str:
         f"Quality: every template, full mix, seeds 0..{report['seeds'] - 1}; ours next to the greedy baseline",
         "  |Σ−D|: total duration error (median over seeds / max); boundary: median distance from a plan boundary",
         "  between sections to the nearest track boundary; tempo: median min(|x−target|) over x in {t, 2t, t/2};",
-        "  energy: median |energy−target|; targets are plan.mean_target over each track's span.",
+        "  energy: median |energy−target|; targets are the plan's music (plan.music_plan) over each track's span.",
         "",
         f"{'template':<10} {'':<6} {'tracks':>6} {'|Σ−D| med':>9} {'max':>6} {'boundary':>8} {'tempo':>6} "
         f"{'≤8 BPM':>6} {'energy':>6} {'dups':>4} {'spacing':>7}",

@@ -41,6 +41,11 @@ def demo(transactional_db):
 @pytest.fixture
 def signed_in(page, live_server, demo):
     """A page signed in as the demo user, on Screen 1."""
+    return sign_in(page, live_server)
+
+
+def sign_in(page, live_server):
+    """Sign this page in as the demo user through the sign-in form; it lands on Screen 1."""
     page.set_default_timeout(10_000)
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Login").fill("demo")

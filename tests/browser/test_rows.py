@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from mixes import services
 from mixes.models import MixTrack, WorkoutPlan
+from tests.browser.conftest import sign_in
 
 VIEWPORTS = {
     "phone": {"viewport": {"width": 360, "height": 780}, "has_touch": True, "is_mobile": True},
@@ -19,12 +20,7 @@ def screen2(request, browser, live_server, demo):
     """The demo user's page on Screen 2 of a fresh mix, in a phone or a desktop context."""
     context = browser.new_context(**VIEWPORTS[request.param])
     page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Login").fill("demo")
-    page.get_by_label("Password").fill("sessionmix-demo")
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server)
     mix = services.create_mix(demo, WorkoutPlan.objects.for_user(demo).first(), seed=3)
     page.goto(f"{live_server.url}{mix.get_absolute_url()}")
     page.mix = mix

@@ -83,6 +83,14 @@ def test_locked_refusal_without_htmx_shows_in_the_row(user_client, mix):
     assert "Unlock it first to swap it." in row
 
 
+def test_a_rows_message_is_not_repeated_at_the_top(user_client, mix):
+    """Without JavaScript a row's refusal shows once, in its row, not also in the page's messages."""
+    item = locked(first(mix))
+    response = user_client.post(url(mix, item, "swap"))
+    html = user_client.get(response["Location"]).text
+    assert html.count("Unlock it first to swap it.") == 1
+
+
 def test_tempo_fixes_say_what_happens(user_client, mix):
     """×2 and ÷2 are offered in words with the tempo before and after."""
     item = first(mix)

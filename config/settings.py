@@ -49,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.SpotifyContentSecurityPolicyMiddleware",  # issue 9: Content-Security-Policy
     "accounts.middleware.LoopbackHostMiddleware",  # DEBUG only: localhost → 127.0.0.1, for Spotify's redirect URI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,4 +199,23 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # spotipy logs request headers (the bearer token) at DEBUG: never let it.
     "loggers": {"spotipy": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
+
+# --- issue 9: Content-Security-Policy ---
+# Everything from our own origin, no inline script or style and no eval (htmx's indicator style is off in
+# base.html and lives in app.css). config.csp adds, at each request, Spotify's sign-in host to form-action
+# and, in sandbox mode, the sandbox to img-src.
+from django.utils.csp import CSP  # noqa: E402
+
+SPOTIFY_IMAGE_HOSTS = ["https://i.scdn.co", "https://*.spotifycdn.com", "https://mosaic.scdn.co"]  # album covers
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", *SPOTIFY_IMAGE_HOSTS],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
 }

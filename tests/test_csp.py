@@ -3,10 +3,13 @@
 import re
 
 import pytest
+from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import TrackFactory, UserFactory
+from tests.mixes.test_taste_profile import listen
 
 SANDBOX = "http://127.0.0.1:9999"
+INLINE = re.compile(r"\sstyle=|<script(?![^>]*\bsrc=)[^>]*>\s*\S|\son[a-z]+=|\shx-on")  # what needs 'unsafe-inline'
 
 
 def directives(response) -> dict[str, list[str]]:
@@ -105,7 +108,15 @@ def test_admin_has_the_same_policy(client):
 
 
 @pytest.mark.django_db
-def test_pages_have_no_inline_style_script_or_handlers(user_client):
-    """Screen 1 has no style attribute, inline <script> body, on* handler or hx-on attribute."""
-    html = user_client.get("/").text
-    assert not re.search(r"\sstyle=|<script(?![^>]*\bsrc=)[^>]*>\s*\S|\son[a-z]+=|\shx-on", html)
+def test_screen_1_has_nothing_inline(user_client):
+    """Screen 1 (with its plan timeline) has no style attribute, inline script, on* handler or hx-on attribute."""
+    assert not INLINE.search(user_client.get("/").text)
+
+
+@pytest.mark.django_db
+def test_taste_page_draws_genre_bars_without_inline_style(user_client, user):
+    """With a history, the genre bars are SVG rects sized by attribute, and nothing on the page is inline."""
+    listen(user, TrackFactory.create_batch(3, genre="pop"), times=2)
+    html = user_client.get(reverse("mixes:taste")).text
+    assert '<rect height="100%" width="100.0%"' in html
+    assert not INLINE.search(html)

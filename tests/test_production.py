@@ -23,7 +23,6 @@ from django.core.exceptions import ImproperlyConfigured
 import config.settings
 
 ROOT = Path(config.settings.__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 PASSWORD = "s3cret-smtp-password"
 PRODUCTION = {
     "DEBUG": "false",
@@ -80,21 +79,29 @@ def get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
         return error.code, dict(error.headers), error.read()
 
 
+def make_serve(port: int) -> list[str]:
+    """The commands `make serve` runs (as `make -n` prints them), bound to 127.0.0.1:`port`."""
+    plan = subprocess.run(
+        ["make", "-n", "serve", f"BIND=127.0.0.1:{port}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    commands = re.findall(r"^\.venv/bin/(?:.*\\\n)*.*$", plan, re.MULTILINE)
+    return [command for command in commands if not command.startswith(".venv/bin/pip")]
+
+
 @pytest.fixture(scope="module")
 def production_server(tmp_path_factory):
-    """gunicorn as `make serve` runs it (2 workers), after collectstatic and migrate; stopped afterwards."""
+    """`make serve`'s commands with 2 workers: collectstatic, migrate, then gunicorn, stopped afterwards."""
     tmp = tmp_path_factory.mktemp("production")
-    environment = production_environment(tmp)
-    for command in (["collectstatic", "--noinput"], ["migrate", "--noinput"]):
-        done = manage(environment, *command)
-        assert done.returncode == 0, done.stderr
+    environment = production_environment(tmp) | {"WEB_CONCURRENCY": "2"}
     port = free_port()
+    *prepare, serve = make_serve(port)
+    assert [command.split()[-2] for command in prepare] == ["collectstatic", "migrate"]
+    for command in prepare:
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=environment, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert serve.startswith(".venv/bin/gunicorn config.wsgi")
     server = subprocess.Popen(
-        [str(GUNICORN), "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "30"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        ["bash", "-c", f"exec {serve}"], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -68,3 +68,14 @@ format: install
 
 bench: install
 	$(BIN)/python manage.py bench_generator
+
+# Production: behind a TLS proxy that sets X-Forwarded-Proto. Needs DEBUG=false, SECRET_KEY, ALLOWED_HOSTS,
+# DATABASE_URL, REDIS_URL, EMAIL_URL, DEFAULT_FROM_EMAIL (the README lists them); WEB_CONCURRENCY workers.
+BIND ?= 127.0.0.1:$(PORT)
+.PHONY: serve
+serve: install
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/gunicorn config.wsgi --workers $${WEB_CONCURRENCY:-3} --bind $(BIND) \
+		--timeout 30 --graceful-timeout 30 --keep-alive 5 --max-requests 1000 --max-requests-jitter 100 \
+		--forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" --no-control-socket

@@ -49,7 +49,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, straight after SecurityMiddleware
     "config.csp.SpotifyContentSecurityPolicyMiddleware",  # issue 9: Content-Security-Policy
+    "config.headers.PermissionsPolicyMiddleware",
     "accounts.middleware.LoopbackHostMiddleware",  # DEBUG only: localhost → 127.0.0.1, for Spotify's redirect URI
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -219,3 +221,56 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+
+# --- issue 9: production server, static files, security settings, mail ---
+# `make serve` runs gunicorn behind a TLS-terminating proxy that sets X-Forwarded-Proto; the README lists
+# the environment it needs. WhiteNoise serves the static files (its middleware sits after SecurityMiddleware).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# Hashed, compressed files need `collectstatic`; in DEBUG (the demo, the tests) the plain storage needs none.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# In DEBUG WhiteNoise reads the app directories as they change; otherwise only STATIC_ROOT, indexed at start-up.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG
+
+# Sent on every page; features the app never uses are switched off (config/headers.py).
+PERMISSIONS_POLICY = os.environ.get(
+    "PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()",
+)
+SECURE_REFERRER_POLICY = os.environ.get("SECURE_REFERRER_POLICY", "same-origin")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+# How many proxies in front append to X-Forwarded-For, so allauth's rate limits see the client, not the proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # a load balancer probes over plain HTTP
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading is the domain owner's commitment (hstspreload.org), hard to undo: opt in, and while it is off
+    # the deploy check's reminder (security.W021) is a decision, not a warning.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+
+# Mail: EMAIL_URL (smtp://user:password@host:587/?tls=true, or smtps://… on 465) names the SMTP server;
+# EMAIL_BACKEND still names any other backend. Without DEBUG a backend that keeps mail on this machine
+# (console, file, locmem, dummy) is refused here, at start-up: reset links would land in a log.
+EMAIL_URL = os.environ.get("EMAIL_URL", "")
+if EMAIL_URL:
+    from config.mail import mailer_from_url
+
+    MAILERS = {"default": mailer_from_url(EMAIL_URL)}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "" if not DEBUG else "webmaster@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+if not DEBUG:
+    from config.mail import refuse_development_mail
+
+    refuse_development_mail(MAILERS["default"]["BACKEND"], DEFAULT_FROM_EMAIL)

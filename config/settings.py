@@ -274,3 +274,30 @@ if not DEBUG:
     from config.mail import refuse_development_mail
 
     refuse_development_mail(MAILERS["default"]["BACKEND"], DEFAULT_FROM_EMAIL)
+
+# --- issue 9: jobs that survive faults ---
+# Redis down must not stop sign-in: the cache (the login rate limiter's store) fails open, with a warning
+# at most once a minute (config/cache.py). Sessions live in the database, never in Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "config.cache.FailOpenRedisCache", "LOCATION": REDIS_URL}}
+# A job's task acknowledges its message only when done, and a pool process killed mid-task gives it back
+# to the queue (reject_on_worker_lost), so a lost worker's job is redelivered. Each worker process takes
+# one message at a time, so a killed one holds no others.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message a worker took but never acknowledged (the whole worker was killed) comes back after the
+# visibility timeout: longer than any task's hard time limit (fill_features_task, 30 min) and any retry's
+# countdown (BackgroundJob.MAX_WAIT_S, 10 min), so a live run is never handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_S", 40 * 60)),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+}
+# A request that cannot reach the broker gives up within about two seconds and says so (music.jobs.publish).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# A running job's task moves its updated_at every JOB_HEARTBEAT_S; silent for JOB_RUNNING_STALE_S, its
+# worker is presumed gone: the UI says the last run did not finish, and a redelivered task takes it over.
+JOB_HEARTBEAT_S = float(os.environ.get("JOB_HEARTBEAT_S", 20))
+JOB_RUNNING_STALE_S = float(os.environ.get("JOB_RUNNING_STALE_S", 120))

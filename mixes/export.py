@@ -4,7 +4,7 @@ One PlaylistExport per mix remembers the playlist. How a save stays one playlist
 once, in order:
 - A save already queued or running is not queued again (double clicks).
 - Each run holds a lease. It starts by claiming the row in one conditional UPDATE: a queued save,
-  or a running one silent for longer than PlaylistExport.STALE_AFTER, becomes RUNNING under the
+  or a running one silent for longer than PlaylistExport.RUNNING_STALE_AFTER, becomes RUNNING under the
   run's new `run_token`. A run that claims nothing stops quietly: another run holds the save (a
   redelivered task, a second worker). Before every write to Spotify (create, change details,
   replace, add) the run checks that the token is still its own, and stops if not; it writes to
@@ -24,9 +24,11 @@ once, in order:
 A new playlist costs one create plus ceil(N/100) add-items calls.
 
 What this does not guarantee: the lease is checked before each write, not atomically with it. A
-run can lose its lease only by being silent for STALE_AFTER (15 min), longer than the task's hard
-time limit (10 min) after which the worker is killed; a run that is somehow still alive then may
-make at most the one write it had already checked, before its next check stops it. Spotify does
+run in a worker beats (BackgroundJob.heartbeat moves updated_at every JOB_HEARTBEAT_S, 20 s, from a
+thread of its process), so it can lose its lease only by being silent for RUNNING_STALE_AFTER (2 min):
+its process is gone (killed, or the hard time limit, 10 min, ended it) or frozen that long. A run
+somehow still alive then may make at most the one write it had already checked, before its next
+check stops it. Spotify does
 not let us make a write conditional on our own state, so nothing stronger is possible.
 """
 

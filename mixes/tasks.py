@@ -1,5 +1,6 @@
 """Celery tasks: thin adapters over the domain functions; retries and time limits live here."""
 
+import contextlib
 import logging
 
 from celery import shared_task
@@ -11,10 +12,12 @@ from mixes.export import save_playlist
 from mixes.master_lists import reseed_for_user, reseed_global
 from mixes.models import PlaylistExport, SessionMix, TasteProfile
 from mixes.taste import rebuild_taste
+from music.jobs import publish
 
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 10
+_nothing = contextlib.nullcontext  # an eager task is inside the web request: nothing to beat for
 # Screen 2 feedback comes in bursts (remove, remove, swap): the taste model is rebuilt once, this long after the first.
 FEEDBACK_BATCH_S = 60
 
@@ -24,8 +27,9 @@ def enqueue_save(mix: SessionMix, *, name: str, description: str, public: bool) 
     already queued or running is left alone (double clicks)."""
     export, queued = PlaylistExport.request(mix, name=name, description=description, public=public)
     if queued:
-        export_id = export.pk
-        transaction.on_commit(lambda: save_playlist_task.delay(export_id))
+        # Once committed: a broker that cannot be reached fails the save at once with words for the user
+        # (this instance too, which the view renders), rather than leaving it queued with no message sent.
+        transaction.on_commit(lambda: publish(export, save_playlist_task, export.pk))
     return export, queued
 
 
@@ -61,15 +65,30 @@ def reseed_user_master_lists(user_id: int) -> None:
     reseed_for_user(get_user_model().objects.get(pk=user_id))
 
 
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, soft_time_limit=9 * 60, time_limit=10 * 60)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+    soft_time_limit=9 * 60,
+    time_limit=10 * 60,
+)
 def save_playlist_task(self, export_id: int) -> None:
     """Save a mix to Spotify. A rate limit reschedules the task with Spotify's Retry-After; any failure ends
-    the save as FAILED with words for the user, so it never stays "saving" forever."""
+    the save as FAILED with words for the user, so it never stays "saving" forever.
+
+    A save still RUNNING and heard from lately may belong to a run whose process was just killed (this
+    message is its redelivery): the task comes back once that run's heartbeat would have moved, and
+    takes the save over if it has not (PlaylistExport.claim)."""
     export = PlaylistExport.objects.select_related("mix__owner").filter(pk=export_id).first()
     if export is None:
         return  # the mix was deleted meanwhile
+    delivered = not (self.request.is_eager or self.request.called_directly)  # a message from the broker
+    if delivered and export.status == PlaylistExport.Status.RUNNING and not export.is_stale:
+        raise self.retry(countdown=round(export.stale_in) + 1)
     try:
-        save_playlist(export)
+        with export.heartbeat() if delivered else _nothing():
+            save_playlist(export)
     except RateLimited as error:
         if error.quota_exceeded:
             export.fail(str(error))

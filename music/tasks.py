@@ -9,6 +9,7 @@ only a few calls' worth, since the web request that started the sync is waiting.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from celery import shared_task
@@ -19,6 +20,7 @@ from accounts.spotify import RateLimited, ReconnectSpotify, SpotifyError, Spotif
 from music.features import fill_features
 from music.history import history_track_ids, sync_history
 from music.hooks import history_changed
+from music.jobs import publish
 from music.models import Source, SpotifySync
 
 log = logging.getLogger(__name__)
@@ -37,18 +39,23 @@ def enqueue_sync(user) -> bool:
     if not is_connected(user) or not SpotifySync.request(user):
         return False
     user_id = user.pk
-    transaction.on_commit(lambda: sync_history_task.delay(user_id))
+    # Once committed; a broker that cannot be reached fails the sync at once, saying to try again.
+    transaction.on_commit(lambda: publish(SpotifySync.of(user), sync_history_task, user_id))
     return True
 
 
-@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, time_limit=14 * 60)
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True, reject_on_worker_lost=True, time_limit=14 * 60)
 def sync_history_task(self, user_id: int) -> None:
-    """Sync one user's listening history; then fill the audio features of their tracks."""
+    """Sync one user's listening history; then fill the audio features of their tracks.
+
+    A run whose process was killed is redelivered (reject_on_worker_lost) and resumes where it stopped."""
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None:
         return
     try:
-        sync_history(user)
+        delivered = not (self.request.is_eager or self.request.called_directly)  # a message from the broker
+        with SpotifySync.of(user).heartbeat() if delivered else contextlib.nullcontext():
+            sync_history(user)
     except RateLimited as error:
         if error.quota_exceeded:
             return  # sync_history recorded Spotify's words; a retry soon would meet the same answer

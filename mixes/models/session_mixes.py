@@ -230,7 +230,9 @@ class PlaylistExport(BackgroundJob):
         """Start a run: take the lease of a queued save, or of a running one gone silent; False if another has it."""
         now = timezone.now()
         token = uuid.uuid4()
-        claimable = Q(status=self.Status.QUEUED) | Q(status=self.Status.RUNNING, updated_at__lt=now - self.STALE_AFTER)
+        claimable = Q(status=self.Status.QUEUED) | Q(
+            status=self.Status.RUNNING, updated_at__lt=now - self.RUNNING_STALE_AFTER
+        )
         won = PlaylistExport.objects.filter(claimable, pk=self.pk).update(
             status=self.Status.RUNNING, run_token=token, updated_at=now, attempts=F("attempts") + 1
         )

@@ -78,33 +78,51 @@ def console_formatter() -> logging.Formatter:
 
 
 class RequestIdMiddleware:
-    """First in MIDDLEWARE: every line of the request carries its id; the response says it; one line when done."""
+    """First in MIDDLEWARE: every line of the request carries its id; the response says it; one line when done.
+
+    The id is bound from `request_started` to `request_finished`, so the lines Django's handler writes
+    around the middleware (django.request's "Not Found: …", "Unauthorized: …") carry it too.
+    """
 
     log = logging.getLogger("config.request")
 
     def __init__(self, get_response: Callable) -> None:
+        from django.core.signals import request_finished, request_started
+
         self.get_response = get_response
+        request_started.connect(_request_started, dispatch_uid="config.logging.request_started")
+        request_finished.connect(_request_finished, dispatch_uid="config.logging.request_finished")
 
     def __call__(self, request):
-        request_id = valid_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
+        request_id = current("request_id") or _incoming_request_id(request.META)
         request.request_id = request_id
-        token = bind(request_id=request_id, request=request)
+        bind(request_id=request_id, request=request)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = request_id
-            self.log.info(
-                "request finished",
-                extra={
-                    "method": request.method,
-                    "path": request.path,  # never the query string
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            return response
-        finally:
-            unbind(token)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        self.log.info(
+            "request finished",
+            extra={
+                "method": request.method,
+                "path": request.path,  # never the query string
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return response
+
+
+def _incoming_request_id(environ: dict) -> str:
+    return valid_request_id(environ.get("HTTP_X_REQUEST_ID")) or new_request_id()
+
+
+def _request_started(sender, environ: dict | None = None, **kwargs) -> None:
+    """A new request: a new log context with its id (each request starts from an empty context)."""
+    _context.set({"request_id": _incoming_request_id(environ or {})})
+
+
+def _request_finished(sender, **kwargs) -> None:
+    _context.set(None)
 
 
 class AddContext(logging.Filter):
@@ -193,11 +211,22 @@ class RedactSecrets(logging.Filter):
                 continue
             if name in _DROPPED:
                 del record.__dict__[name]
-            elif _SECRET_KEYS.match(name) and value not in ("", None):
-                setattr(record, name, REDACTED)
-            elif not isinstance(value, _PRIMITIVE):
-                setattr(record, name, redact(value if isinstance(value, str) else str(value)))
+            else:
+                setattr(record, name, _scrub(name, value))
         return True
+
+
+def _scrub(name: str, value: Any) -> Any:
+    """An extra field's value, scrubbed: a secret's name hides its value; text, dicts and lists are redacted."""
+    if _SECRET_KEYS.match(name) and value not in ("", None):
+        return REDACTED
+    if isinstance(value, _PRIMITIVE):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _scrub(str(key), item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrub("", item) for item in value]
+    return redact(value if isinstance(value, str) else str(value))
 
 
 def _known_secrets() -> list[str]:

@@ -88,6 +88,14 @@ def test_request_finished_line_has_method_path_status_duration(user_client, user
 
 
 @pytest.mark.django_db
+def test_djangos_not_found_line_carries_the_request_id(client, logs):
+    """django.request's "Not Found" line, written after the middleware returns, has the request's id."""
+    response = client.get("/no-such-page/")
+    (line,) = [line for line in logs.lines() if line["logger"] == "django.request"]
+    assert line["message"] == "Not Found: /no-such-page/" and line["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.django_db
 def test_incoming_request_id_is_kept(client, logs):
     """A safe X-Request-ID from the proxy is used for the lines and returned."""
     response = client.get("/accounts/login/", headers={"X-Request-ID": "edge-7f3a.1"})

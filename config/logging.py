@@ -229,16 +229,32 @@ def _scrub(name: str, value: Any) -> Any:
     return redact(value if isinstance(value, str) else str(value))
 
 
+_secrets_cache: list[str] | None = None
+
+
 def _known_secrets() -> list[str]:
-    """The configured secrets' values (long enough not to match ordinary words)."""
-    values: list[str] = []
+    """The configured secrets' values (long enough not to match ordinary words), read once per settings change."""
+    global _secrets_cache
+    if _secrets_cache is not None:
+        return _secrets_cache
+    values = [os.environ.get(name, "") for name in _SECRET_SETTINGS]
+    configured = False
     try:
         from django.conf import settings
+        from django.core.signals import setting_changed
 
-        if settings.configured:
-            values = [str(getattr(settings, name, "") or "") for name in _SECRET_SETTINGS]
+        if configured := settings.configured:
+            values += [str(getattr(settings, name, "") or "") for name in _SECRET_SETTINGS]
+            setting_changed.connect(_forget_secrets, dispatch_uid="config.logging.forget_secrets")
     except Exception:  # logging must never fail because settings cannot be read
-        values = []
-    values += [os.environ.get(name, "") for name in _SECRET_SETTINGS]
-    secrets = {part for value in values for part in value.split(",") if len(part) >= 8}
-    return sorted(secrets, key=len, reverse=True)
+        pass
+    secrets = sorted({part for value in values for part in value.split(",") if len(part) >= 8}, key=len, reverse=True)
+    if configured:  # before Django is set up (gunicorn's master) read again next time
+        _secrets_cache = secrets
+    return secrets
+
+
+def _forget_secrets(setting: str = "", **kwargs) -> None:
+    global _secrets_cache
+    if setting in _SECRET_SETTINGS:
+        _secrets_cache = None

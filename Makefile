@@ -76,6 +76,6 @@ BIND ?= 127.0.0.1:$(PORT)
 serve: install
 	$(BIN)/python manage.py collectstatic --noinput
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/gunicorn config.wsgi --workers $${WEB_CONCURRENCY:-3} --bind $(BIND) \
+	$(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi --workers $${WEB_CONCURRENCY:-3} --bind $(BIND) \
 		--timeout 30 --graceful-timeout 30 --keep-alive 5 --max-requests 1000 --max-requests-jitter 100 \
 		--forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" --no-control-socket

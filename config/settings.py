@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.logging.RequestIdMiddleware",  # first: a request id on every line of the request (issue 9: logs)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, straight after SecurityMiddleware
     "config.csp.SpotifyContentSecurityPolicyMiddleware",  # issue 9: Content-Security-Policy
@@ -194,13 +195,31 @@ if SPOTIFY_REAL and not (os.environ.get("SECRET_KEY") or TOKEN_ENCRYPTION_KEYS):
 # Where the benchmark and the real-data tests find the shared datasets.
 DATASETS_DIR = Path(os.environ.get("DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))
 
+# --- issue 9: logs ---
+# One JSON object per line (web, worker, management commands), with the request id, through one
+# handler that scrubs secrets (config/logging.py). DEBUG defaults to a readable line; LOG_FORMAT=json
+# gives JSON there too. Django's own loggers (django.request, runserver's django.server) go through it.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "console" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "console"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console, not {LOG_FORMAT!r}.")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    # spotipy logs request headers (the bearer token) at DEBUG: never let it.
-    "loggers": {"spotipy": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+    "handlers": {"console": {"()": "config.logging.handler", "json": LOG_FORMAT == "json"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's defaults print to their own handlers (runserver's access line with its query string, and
+        # mail to admins): everything goes to ours instead. Our request line (config.request) is the access log.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+        # SQL at DEBUG would show session keys in its parameters.
+        "django.db.backends": {"level": "INFO"},
+        "celery": {"level": "INFO"},
+        # spotipy logs request headers (the bearer token) at DEBUG: never let it.
+        "spotipy": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+    },
 }
 
 # --- issue 9: Content-Security-Policy ---

@@ -99,7 +99,7 @@ def production_server(tmp_path_factory):
     for command in prepare:
         done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=environment, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-    assert serve.startswith(".venv/bin/gunicorn config.wsgi")
+    assert serve.startswith(".venv/bin/gunicorn -c config/gunicorn.conf.py config.wsgi")
     server = subprocess.Popen(
         ["bash", "-c", f"exec {serve}"], cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -215,6 +215,7 @@ def test_production_logs_json_by_default_in_management_commands():
         "DATABASE_URL": "sqlite:///:memory:",
         "EMAIL_URL": "smtp://127.0.0.1:2525",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DEFAULT_FROM_EMAIL": "Session Mix <mix@example.com>",
     }
     env.pop("LOG_FORMAT", None)
     code = "import logging; logging.getLogger('ops').warning('from a command')"

@@ -199,3 +199,9 @@ LOGGING = {
     # spotipy logs request headers (the bearer token) at DEBUG: never let it.
     "loggers": {"spotipy": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }
+
+# --- issue 9: upload ---
+# Streaming-history uploads are stored here until the background import has read them (then deleted).
+# The web server and the Celery worker must share it: the same machine, or a volume both mount.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media/"  # never served: nothing under MEDIA_ROOT is public

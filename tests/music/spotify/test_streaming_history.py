@@ -365,3 +365,21 @@ def test_thirty_thousand_plays_import_in_seconds(user):
     counts = TrackAffinity.objects.filter(user=user).values_list("play_count", "skip_count")
     assert sum(plays for plays, _ in counts) == 30_000 - report.skips
     assert sum(skips for _, skips in counts) == report.skips
+
+
+def test_a_number_too_long_for_python_is_a_clear_error(user):
+    """A 5,000-digit msPlayed is named as invalid JSON, not a server error."""
+    row = b'{"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T", "msPlayed": ' + b"9" * 5000 + b"}"
+    content = b"[" + row + b"]"
+
+    with pytest.raises(HistoryFileError, match="StreamingHistory0.json: is not valid JSON"):
+        import_streaming_history(user, [upload("StreamingHistory0.json", content)])
+
+
+def test_an_integer_over_64_bits_in_a_column_we_ignore_is_read(user, song):
+    """The C parser stops at 64-bit integers; the file is read on with Python's parser from there."""
+    rows = [basic(song, "2024-01-01 10:00", 200_000), {**basic(song, "2024-01-01 10:10", 200_000), "extra": 10**30}]
+
+    report = import_streaming_history(user, [upload("StreamingHistory0.json", rows)])
+
+    assert report.plays_added == 2

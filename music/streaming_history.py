@@ -60,6 +60,7 @@ MAX_TOTAL_BYTES = 300 * 1024 * 1024  # all history files of one upload together 
 MAX_ZIP_MEMBERS = 500
 PLAY_BATCH = 5_000  # plays stored a transaction: memory holds one batch, the polling UI sees each commit
 READ_BYTES = 64 * 1024  # read from a file (or inflated from a zip member) at a time
+MAX_DEPTH = 8  # a play is a flat object: nothing in an export is nested this deep
 PEEK_BYTES = 64  # enough to tell a JSON array from anything else
 PROGRESS_BYTES = 1024 * 1024  # progress is written every megabyte read
 POSITION_MAX_BYTES = 2 * 1024 * 1024  # a broken file this small is parsed again, to say where it breaks
@@ -251,7 +252,7 @@ def _rows(name: str, stream: _Stream, parser) -> Iterator[HistoryPlay | None]:
             raise HistoryFileError(f"{name}: is not a text file.")
         raise HistoryFileError(f"{name}: is not a Spotify streaming history (expected a list of plays).")
     parse = None
-    for number, row in enumerate(parser.items(stream, "item", use_float=True), start=1):
+    for number, row in enumerate(_items(name, parser.basic_parse(stream, use_float=True)), start=1):
         if not isinstance(row, dict):
             raise HistoryFileError(f"{name}: is not a Spotify streaming history (expected a list of plays).")
         if parse is None:
@@ -265,6 +266,47 @@ def _rows(name: str, stream: _Stream, parser) -> Iterator[HistoryPlay | None]:
                     f"{', '.join(BASIC_FIELDS)} nor {', '.join(EXTENDED_FIELDS)}."
                 )
         yield parse(name, number, row)
+
+
+def _items(name: str, events: Iterable[tuple[str, object]]) -> Iterator[object]:
+    """The values of the top-level array, built from the parser's events, never nested deeper than MAX_DEPTH.
+
+    ijson's own `items` keeps a path string per level (quadratic: a value nested 100,000 deep took
+    gigabytes); a play is a flat object, so anything deep is refused as soon as it is seen.
+    """
+    stack: list[dict | list] = []
+    keys: list[str] = []  # the pending key of each object on the stack
+    for event, value in itertools.islice(events, 1, None):  # past the "[" the caller checked
+        if event == "start_map" or event == "start_array":
+            container: dict | list = {} if event == "start_map" else []
+            if stack:
+                _put(stack[-1], keys, container)
+            stack.append(container)
+            if event == "start_map":
+                keys.append("")
+            if len(stack) > MAX_DEPTH:
+                raise HistoryFileError(f"{name}: holds a value nested more than {MAX_DEPTH} deep; no play is.")
+        elif event == "end_map" or event == "end_array":
+            if not stack:
+                return  # the end of the top-level array
+            done = stack.pop()
+            if event == "end_map":
+                keys.pop()
+            if not stack:
+                yield done
+        elif event == "map_key":
+            keys[-1] = value  # type: ignore[assignment]
+        elif stack:
+            _put(stack[-1], keys, value)
+        else:
+            yield value
+
+
+def _put(container: dict | list, keys: list[str], value: object) -> None:
+    if isinstance(container, dict):
+        container[keys[-1]] = value
+    else:
+        container.append(value)
 
 
 def _is_text(data: bytes) -> bool:
@@ -309,7 +351,7 @@ class _Stream:
         if self.buffer:
             data, self.buffer = self.buffer, b""
             return data
-        return self._read(size if size > 0 else READ_BYTES)
+        return self._read(min(size, READ_BYTES) if size > 0 else READ_BYTES)
 
     def _read(self, size: int) -> bytes:
         data = self.raw.read(size)
@@ -381,7 +423,7 @@ def _text(name: str, number: int, row: dict, column: str, *, optional: bool = Fa
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
     if value is None or not value.strip():
         raise HistoryFileError(f"{name}: play {number} has no {column}.")
-    return value.strip()
+    return value.replace("\x00", "").strip()  # a NUL ("\u0000") is valid JSON, but no database stores it
 
 
 def _when(name: str, number: int, column: str, text: str, moment: datetime) -> datetime:
@@ -444,7 +486,7 @@ def _optional_text(name: str, number: int, row: dict, column: str) -> str:
     value = row.get(column)
     if value is not None and not isinstance(value, str):
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
-    return (value or "").strip()
+    return (value or "").replace("\x00", "").strip()
 
 
 # Writing -----------------------------------------------------------------------------------------------------
@@ -553,6 +595,10 @@ def run_upload(job: HistoryUpload) -> HistoryImportReport | None:
     except HistoryFileError as error:
         job.fail(str(error))
         return None
+    except Exception:
+        # A time limit, a database error: the plays stored so far stay (a second upload adds only the rest).
+        job.fail("The import stopped before the end. Upload the files again: plays already imported are not doubled.")
+        raise
     finally:
         job.delete_files()
     job.finish(report)

@@ -320,3 +320,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 # worker is presumed gone: the UI says the last run did not finish, and a redelivered task takes it over.
 JOB_HEARTBEAT_S = float(os.environ.get("JOB_HEARTBEAT_S", 20))
 JOB_RUNNING_STALE_S = float(os.environ.get("JOB_RUNNING_STALE_S", 120))
+
+# --- issue 9: upload ---
+# Streaming-history uploads are stored here until the background import has read them (then deleted).
+# The web server and the Celery worker must share it: the same machine, or a volume both mount.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+MEDIA_URL = "/media/"  # never served: nothing under MEDIA_ROOT is public

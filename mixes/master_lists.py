@@ -59,7 +59,8 @@ def reseed_global() -> dict[str, int]:
         )
         rules = master_list.rules or default_rules
         energy_mid = sum(rules["energy"]) / 2
-        rows = Track.objects.filter(rule_filter(rules)).values_list("pk", "features__energy")
+        catalog = Track.objects.visible_to(None)  # global lists come from the catalog, never a private upload
+        rows = catalog.filter(rule_filter(rules)).values_list("pk", "features__energy")
         ranked = sorted(((pk, round(1 - abs(energy - energy_mid), 3)) for pk, energy in rows), key=lambda r: -r[1])
         counts[kind] = _replace_entries(master_list, ranked[:GLOBAL_LIST_SIZE])
     return counts

@@ -51,7 +51,7 @@ def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True, tast
     apply (or `taste_features`: the evidence the model is fitted to).
     """
     narrowed = only is not None
-    tracks = Track.objects.filter(only) if narrowed else Track.objects.all()
+    tracks = Track.objects.visible_to(user).filter(only) if narrowed else Track.objects.visible_to(user)
     credits: dict[int, list[str]] = defaultdict(list)
     artists = TrackArtist.objects.filter(track__in=tracks) if narrowed else TrackArtist.objects.all()
     for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):

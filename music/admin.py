@@ -167,10 +167,17 @@ class TrackArtistInline(LabelledTabularInline):
 class TrackAdmin(StaffAdmin):
     list_display = ["title", "artist_names", "duration", "tempo", "energy", "genre", "explicit"]
     list_select_related = ["features"]
-    list_filter = ["genre", "explicit", TempoBandFilter]
+    list_filter = ["genre", "explicit", TempoBandFilter, ("added_by", admin.EmptyFieldListFilter)]
     search_fields = ["title", "artist_names", "=spotify_id"]
     readonly_fields = ["song_key", "created_at"]
+    raw_id_fields = ["added_by"]
     inlines = [AudioFeaturesInline, TrackArtistInline]
+    actions = ["vouch"]
+
+    @admin.action(description="Vouch for the selected tracks: add them to the catalog, for everyone")
+    def vouch(self, request, queryset):
+        count = queryset.vouch()
+        self.message_user(request, f"{count} track{'s' if count != 1 else ''} added to the catalog.")
 
     def save_model(self, request, obj, form, change):
         credit = TrackArtist.objects.filter(track_id=obj.pk).select_related("artist").first() if obj.pk else None

@@ -75,8 +75,12 @@ class CatalogWrite:
     created: int
 
 
-def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
+def save_spotify_tracks(items: Iterable[dict | None], *, owner=None) -> CatalogWrite:
     """Make these Spotify track objects catalog rows, in a handful of queries, and map their ids to tracks.
+
+    `owner`: the objects are a user's word (their upload), not Spotify's: new tracks are that user's own
+    (`Track.added_by`), seen by no one else. Without one they are Spotify's answers (a sync): a track some
+    upload added under this id takes Spotify's title and credits and joins the catalog.
 
     A track already known by its Spotify id gets what it lacks (ISRC, album) and Spotify's duration,
     explicit flag and cover image. A catalog track without a Spotify id for the same song takes this
@@ -97,8 +101,12 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
         changed = [track for sid, track in existing.items() if _refresh(track, parsed[sid])]
         missing = [row for sid, row in parsed.items() if sid not in existing]
         unclaimed: dict[str, Track] = {}
+        adopted = [track for sid, track in existing.items() if owner is None and track.added_by_id is not None]
+        for track in adopted:
+            _adopt(track, parsed[track.spotify_id])
+        songs = Track.objects.visible_to(owner).filter(spotify_id__isnull=True)
         for chunk in chunks(list({row.song_key for row in missing})):
-            unclaimed.update((t.song_key, t) for t in Track.objects.filter(song_key__in=chunk, spotify_id__isnull=True))
+            unclaimed.update((t.song_key, t) for t in songs.filter(song_key__in=chunk))
         new: list[Track] = []
         for row in missing:
             track = unclaimed.pop(row.song_key, None)
@@ -108,17 +116,18 @@ def save_spotify_tracks(items: Iterable[dict | None]) -> CatalogWrite:
                 track.spotify_search_failed_at = None
                 changed.append(track)
             else:
-                new.append(_new_track(row))
+                new.append(_new_track(row, owner))
         Track.objects.bulk_update(
-            changed,
-            ["spotify_id", "isrc", "album", "duration_ms", "explicit", "image_url", "spotify_search_failed_at"],
+            list({id(track): track for track in [*changed, *adopted]}.values()),
+            ["spotify_id", "isrc", "album", "duration_ms", "explicit", "image_url", "spotify_search_failed_at"]
+            + (["title", "artist_names", "song_key", "added_by"] if adopted else []),
         )
         # Another sync may have created the same track meanwhile: the id is unique, the first one stays.
         Track.objects.bulk_create(new, ignore_conflicts=True)
         ids: dict[str, int] = {}
         for chunk in chunks(list(parsed)):
             ids.update(Track.objects.filter(spotify_id__in=chunk).values_list("spotify_id", "pk"))
-        created = [parsed[track.spotify_id] for track in new]
+        created = [parsed[track.spotify_id] for track in [*new, *adopted]]
         artist_ids = _artist_ids(name_id for row in created for name_id in row.artists)
         save_credits({ids[row.spotify_id]: list(dict.fromkeys(artist_ids[a] for a in row.artists)) for row in created})
     return CatalogWrite(ids, len(new))
@@ -134,8 +143,15 @@ def _refresh(track: Track, row: SpotifyTrack) -> bool:
     return before != (track.isrc, track.album, track.duration_ms, track.explicit, track.image_url)
 
 
-def _new_track(row: SpotifyTrack) -> Track:
+def _adopt(track: Track, row: SpotifyTrack) -> None:
+    """A track an upload added, now seen by Spotify: Spotify's title and credits, and the catalog's."""
+    track.title, track.artist_names = row.title, ", ".join(name for name, _ in row.artists)[:1000]
+    track.song_key, track.added_by = row.song_key, None
+
+
+def _new_track(row: SpotifyTrack, owner=None) -> Track:
     return Track(
+        added_by=owner,
         spotify_id=row.spotify_id,
         isrc=row.isrc,
         title=row.title,

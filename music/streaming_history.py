@@ -14,43 +14,57 @@ Plays are matched to catalog tracks by Spotify URI, else by normalized title and
 the artist the export names may be any of the track's credited artists, and a title the catalog does
 not know is tried once more without a trailing year or remaster note ("Here I Go Again 87").
 A play of an unmatched song in the extended format creates the track from the row (Spotify id from
-the URI) — but only when its longest play lasted at least a minute, because the export does not say
-how long a track is: its duration is taken as that longest play, a lower bound, which Spotify's own
-value replaces the next time a history sync sees the track. Unmatched plays in the basic format,
-which has no Spotify id, are counted and reported, not created.
+the URI), as the uploader's own (`Track.added_by`: nobody else sees it until staff vouch for it or a
+Spotify sync brings Spotify's title) — but only when its longest play lasted at least a minute,
+because the export does not say how long a track is: its duration is taken as that longest play, a
+lower bound, which Spotify's own value replaces the next time a history sync sees the track.
+Unmatched plays in the basic format, which has no Spotify id, are counted and reported, not created.
 
-Every file is read and checked before anything is written; then one transaction writes it all. Each
-value is checked for its type and range (milliseconds played up to 24 hours, times from 2006 to now,
-names and URIs as text), so a file that cannot be read, or holds a value no export could, gets a
-HistoryFileError naming the file, the play and what is wrong, and nothing changes. Plays are stored
-with the time they started (end − ms played), so importing the same file again adds nothing.
+The files are streamed (ijson; a zip member is inflated as it is read), in two passes: every play is
+read and checked before anything is written, then the plays are stored in batches. Each value is
+checked for its type and range (milliseconds played up to 24 hours, times from 2006 to now, names and
+URIs as text), so a file that cannot be read, or holds a value no export could, gets a
+HistoryFileError naming the file, the play and what is wrong, and nothing changes; a damaged zip says
+so. Plays are stored with the time they started (end − ms played), so importing the same file again
+adds nothing.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import zipfile
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import IO, Protocol
 
+import ijson
+import ijson.backends.python as ijson_python
 from django.db import transaction
 from django.db.models import F
 
 from music.bulk import add_plays, chunks
-from music.models import Play, Track, TrackAffinity, TrackArtist
+from music.models import HistoryUpload, Play, Track, TrackAffinity, TrackArtist
 from music.normalize import fold, join_song_key, loose_title, song_key
 from music.spotify_tracks import save_spotify_tracks
 
 SOURCE = "export"
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a history file, uploaded or inside a zip
 MAX_ZIP_BYTES = 200 * 1024 * 1024  # the zip Spotify sends, compressed
-MAX_TOTAL_BYTES = 300 * 1024 * 1024  # all history files of one upload together (they are held in memory)
+MAX_TOTAL_BYTES = 300 * 1024 * 1024  # all history files of one upload together (streamed, never held whole)
 MAX_ZIP_MEMBERS = 500
+PLAY_BATCH = 5_000  # plays stored a transaction: memory holds one batch, the polling UI sees each commit
+READ_BYTES = 64 * 1024  # read from a file (or inflated from a zip member) at a time
+MAX_DEPTH = 8  # a play is a flat object: nothing in an export is nested this deep
+PEEK_BYTES = 64  # enough to tell a JSON array from anything else
+PROGRESS_BYTES = 1024 * 1024  # progress is written every megabyte read
+POSITION_MAX_BYTES = 2 * 1024 * 1024  # a broken file this small is parsed again, to say where it breaks
+CHECK_SHARE, STORE_SHARE = 40, 95  # progress: checking every play to 40%, storing them to 95%, then affinities
 SKIP_MS = 30_000  # a play shorter than this is a skip, in the basic format
 MIN_CREATE_MS = 60_000  # a song new to the catalog needs one play this long to be added
 MAX_MS_PLAYED = 24 * 3600 * 1000  # no play lasts longer; it also keeps the value a 32-bit integer
@@ -151,9 +165,29 @@ class HistoryImportReport:
 # Reading and checking -----------------------------------------------------------------------------------
 
 
-def read_uploads(uploads: Iterable[Upload]) -> list[tuple[str, list[HistoryPlay | None]]]:
-    """Each history file's plays (None for a podcast row), from uploaded JSON files and zips of them."""
-    raw: list[tuple[str, bytes]] = []
+@dataclass
+class HistoryFile:
+    """One history file of an upload (a JSON file, or a member of a zip), opened as a stream when read."""
+
+    label: str
+    size: int  # its JSON's bytes (a zip member's uncompressed size)
+    upload: Upload
+    member: zipfile.ZipInfo | None = None
+
+    def open(self) -> IO[bytes]:
+        """The file's bytes as a stream: a zip member is inflated as it is read, never whole."""
+        self.upload.seek(0)
+        if self.member is None:
+            return self.upload  # type: ignore[return-value]
+        try:
+            return zipfile.ZipFile(self.upload).open(self.member)  # type: ignore[arg-type]
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, zlib.error) as error:
+            raise HistoryFileError(f"The zip is damaged: {self.label} cannot be read ({error}).") from None
+
+
+def history_files(uploads: Iterable[Upload]) -> list[HistoryFile]:
+    """The history files of these uploads (JSON files and zips of them), checked against the size limits."""
+    files: list[HistoryFile] = []
     for upload in uploads:
         name = upload.name or "upload"
         head = upload.read(4)
@@ -162,20 +196,179 @@ def read_uploads(uploads: Iterable[Upload]) -> list[tuple[str, list[HistoryPlay 
         limit = MAX_ZIP_BYTES if is_zip else MAX_FILE_BYTES
         if upload.size is not None and upload.size > limit:
             raise HistoryFileError(f"{name}: is larger than {_size(limit)}.")
-        raw += _unzip(name, upload) if is_zip else [(name, upload.read())]
-        if sum(len(data) for _, data in raw) > MAX_TOTAL_BYTES:
+        files += _unzip(name, upload) if is_zip else [HistoryFile(name, upload.size or 0, upload)]
+        if sum(file.size for file in files) > MAX_TOTAL_BYTES:
             raise HistoryFileError(f"{name}: the history files come to more than {_size(MAX_TOTAL_BYTES)} in all.")
-    if not raw:
+    if not files:
         raise HistoryFileError("No file was uploaded.")
-    return [(name, parse_history(name, data)) for name, data in raw]
+    return files
 
 
-def _unzip(name: str, upload: IO[bytes]) -> list[tuple[str, bytes]]:
-    """The history files in a zip, each checked against the size limit before and while it is read."""
+def read_plays(file: HistoryFile, on_read: Callable[[int], None] | None = None) -> Iterator[HistoryPlay | None]:
+    """The plays of one history file as it is read (None for a podcast row), checked one by one.
+
+    The JSON array is parsed incrementally (ijson), so a file of a million plays never sits in memory
+    whole; `on_read` is told how many bytes were read, for progress. A HistoryFileError says what is
+    wrong and where.
+    """
+    read = 0
     try:
-        archive = zipfile.ZipFile(upload)
+        for play in _plays(file, on_read, ijson):
+            read += 1
+            yield play
+    except ijson.JSONError as error:
+        if "integer overflow" not in str(error):
+            raise HistoryFileError(f"{file.label}: is not valid JSON{_position(file)}.") from None
+        # yajl (ijson's C parser) stops at 64-bit integers: Python's parser takes any, from where it stopped.
+        yield from itertools.islice(_plays(file, on_read, ijson_python), read, None)
+
+
+def _plays(file: HistoryFile, on_read: Callable[[int], None] | None, parser) -> Iterator[HistoryPlay | None]:
+    """read_plays with one of ijson's parsers; errors of the stream and of the numbers said in words."""
+    raw = file.open()
+    try:
+        yield from _rows(file.label, _Stream(raw, file.label, on_read), parser)
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise HistoryFileError(f"The zip is damaged: {file.label} cannot be read ({error}).") from None
+    except HistoryFileError:
+        raise
+    except ijson.JSONError:
+        if parser is ijson:
+            raise  # read_plays decides: a 64-bit overflow is read again by Python's parser
+        raise HistoryFileError(f"{file.label}: is not valid JSON{_position(file)}.") from None
+    except (ValueError, RecursionError) as error:  # a number too long for int(), a value nested too deep
+        raise HistoryFileError(f"{file.label}: is not valid JSON ({_shown(str(error))}).") from None
+    finally:
+        if file.member is not None:
+            raw.close()  # the member; the upload itself stays open for the next pass
+
+
+def _rows(name: str, stream: _Stream, parser) -> Iterator[HistoryPlay | None]:
+    start = stream.peek()
+    if start.startswith(b"\xef\xbb\xbf"):
+        start = start[3:]
+    if not start.lstrip(b" \t\r\n").startswith(b"["):
+        if start and not _is_text(start):
+            raise HistoryFileError(f"{name}: is not a text file.")
+        raise HistoryFileError(f"{name}: is not a Spotify streaming history (expected a list of plays).")
+    parse = None
+    for number, row in enumerate(_items(name, parser.basic_parse(stream, use_float=True)), start=1):
+        if not isinstance(row, dict):
+            raise HistoryFileError(f"{name}: is not a Spotify streaming history (expected a list of plays).")
+        if parse is None:
+            if "ts" in row:
+                parse = _extended
+            elif "endTime" in row:
+                parse = _basic
+            else:
+                raise HistoryFileError(
+                    f"{name}: is not a Spotify streaming history: its plays have neither "
+                    f"{', '.join(BASIC_FIELDS)} nor {', '.join(EXTENDED_FIELDS)}."
+                )
+        yield parse(name, number, row)
+
+
+def _items(name: str, events: Iterable[tuple[str, object]]) -> Iterator[object]:
+    """The values of the top-level array, built from the parser's events, never nested deeper than MAX_DEPTH.
+
+    ijson's own `items` keeps a path string per level (quadratic: a value nested 100,000 deep took
+    gigabytes); a play is a flat object, so anything deep is refused as soon as it is seen.
+    """
+    stack: list[dict | list] = []
+    keys: list[str] = []  # the pending key of each object on the stack
+    for event, value in itertools.islice(events, 1, None):  # past the "[" the caller checked
+        if event == "start_map" or event == "start_array":
+            container: dict | list = {} if event == "start_map" else []
+            if stack:
+                _put(stack[-1], keys, container)
+            stack.append(container)
+            if event == "start_map":
+                keys.append("")
+            if len(stack) > MAX_DEPTH:
+                raise HistoryFileError(f"{name}: holds a value nested more than {MAX_DEPTH} deep; no play is.")
+        elif event == "end_map" or event == "end_array":
+            if not stack:
+                return  # the end of the top-level array
+            done = stack.pop()
+            if event == "end_map":
+                keys.pop()
+            if not stack:
+                yield done
+        elif event == "map_key":
+            keys[-1] = value  # type: ignore[assignment]
+        elif stack:
+            _put(stack[-1], keys, value)
+        else:
+            yield value
+
+
+def _put(container: dict | list, keys: list[str], value: object) -> None:
+    if isinstance(container, dict):
+        container[keys[-1]] = value
+    else:
+        container.append(value)
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start > len(data) - 4  # a character cut at the end of the peek is still text
+    return b"\x00" not in data
+
+
+def _position(file: HistoryFile) -> str:
+    """Where a small file's JSON breaks (line, column), from the standard parser; nothing for a big file."""
+    if file.size > POSITION_MAX_BYTES:
+        return ""
+    raw = file.open()
+    data = raw.read(POSITION_MAX_BYTES + 1)
+    if file.member is not None:
+        raw.close()
+    try:
+        json.loads(data)
+    except json.JSONDecodeError as error:
+        return f" (line {error.lineno}, column {error.colno})"
+    except (ValueError, RecursionError):
+        pass
+    return ""
+
+
+class _Stream:
+    """A file read for ijson: counts the bytes (a zip may lie about sizes) and lets the start be peeked at."""
+
+    def __init__(self, raw: IO[bytes], label: str, on_read: Callable[[int], None] | None):
+        self.raw, self.label, self.on_read = raw, label, on_read
+        self.buffer, self.count = b"", 0
+
+    def peek(self) -> bytes:
+        self.buffer = self._read(PEEK_BYTES)
+        return self.buffer
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:
+            return b""  # ijson asks for nothing first, to learn whether the stream gives bytes or text
+        if self.buffer:
+            data, self.buffer = self.buffer, b""
+            return data
+        return self._read(min(size, READ_BYTES) if size > 0 else READ_BYTES)
+
+    def _read(self, size: int) -> bytes:
+        data = self.raw.read(size)
+        self.count += len(data)
+        if self.count > MAX_FILE_BYTES:
+            raise HistoryFileError(f"{self.label}: is larger than {_size(MAX_FILE_BYTES)}.")
+        if self.on_read is not None:
+            self.on_read(len(data))
+        return data
+
+
+def _unzip(name: str, upload: Upload) -> list[HistoryFile]:
+    """The history files in a zip, each checked against the size limit (and again while it is read)."""
+    try:
+        archive = zipfile.ZipFile(upload)  # type: ignore[arg-type]
         members = [info for info in archive.infolist() if _HISTORY_FILE.search(info.filename)]
-    except (zipfile.BadZipFile, OSError) as error:
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
         raise HistoryFileError(f"{name}: is not a readable zip file ({error}).") from None
     members = [info for info in members if not info.is_dir() and "__MACOSX" not in info.filename]
     if not members:
@@ -189,41 +382,12 @@ def _unzip(name: str, upload: IO[bytes]) -> list[tuple[str, bytes]]:
         label = f"{name}/{info.filename}"
         if info.file_size > MAX_FILE_BYTES:
             raise HistoryFileError(f"{label}: is larger than {_size(MAX_FILE_BYTES)}.")
-        try:
-            with archive.open(info) as member:
-                data = member.read(MAX_FILE_BYTES + 1)  # a zip may lie about sizes
-        except (zipfile.BadZipFile, OSError, RuntimeError) as error:
-            raise HistoryFileError(f"{label}: cannot be read from the zip ({error}).") from None
-        if len(data) > MAX_FILE_BYTES:
-            raise HistoryFileError(f"{label}: is larger than {_size(MAX_FILE_BYTES)}.")
-        files.append((label, data))
+        files.append(HistoryFile(label, info.file_size, upload, info))
     return files
 
 
 def _size(limit: int) -> str:
     return f"{limit // 2**20} MB" if limit >= 2**20 else f"{limit // 2**10} kB"
-
-
-def parse_history(name: str, data: bytes) -> list[HistoryPlay | None]:
-    """The plays of one history file, either format; a HistoryFileError says what is wrong and where."""
-    try:
-        rows = json.loads(data)
-    except UnicodeDecodeError:
-        raise HistoryFileError(f"{name}: is not a text file.") from None
-    except json.JSONDecodeError as error:
-        raise HistoryFileError(f"{name}: is not valid JSON (line {error.lineno}, column {error.colno}).") from None
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        raise HistoryFileError(f"{name}: is not a Spotify streaming history (expected a list of plays).")
-    if not rows:
-        return []
-    if "ts" in rows[0]:
-        return [_extended(name, number, row) for number, row in enumerate(rows, start=1)]
-    if "endTime" in rows[0]:
-        return [_basic(name, number, row) for number, row in enumerate(rows, start=1)]
-    raise HistoryFileError(
-        f"{name}: is not a Spotify streaming history: its plays have neither "
-        f"{', '.join(BASIC_FIELDS)} nor {', '.join(EXTENDED_FIELDS)}."
-    )
 
 
 def _missing(name: str, number: int, row: dict, fields: tuple[str, ...]) -> None:
@@ -234,7 +398,10 @@ def _missing(name: str, number: int, row: dict, fields: tuple[str, ...]) -> None
 
 def _shown(value) -> str:
     """A value as the error message quotes it: its repr, cut short."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return "a value nested too deep"
     return text if len(text) <= 40 else f"{text[:37]}..."
 
 
@@ -256,7 +423,7 @@ def _text(name: str, number: int, row: dict, column: str, *, optional: bool = Fa
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
     if value is None or not value.strip():
         raise HistoryFileError(f"{name}: play {number} has no {column}.")
-    return value.strip()
+    return value.replace("\x00", "").strip()  # a NUL ("\u0000") is valid JSON, but no database stores it
 
 
 def _when(name: str, number: int, column: str, text: str, moment: datetime) -> datetime:
@@ -319,36 +486,63 @@ def _optional_text(name: str, number: int, row: dict, column: str) -> str:
     value = row.get(column)
     if value is not None and not isinstance(value, str):
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
-    return (value or "").strip()
+    return (value or "").replace("\x00", "").strip()
 
 
 # Writing -----------------------------------------------------------------------------------------------------
 
 
-def import_streaming_history(user, uploads: Iterable[Upload]) -> HistoryImportReport:
-    """Read, check, then store the plays of these uploads for the user and rebuild their affinities.
+def import_streaming_history(
+    user, uploads: Iterable[Upload], progress: Callable[[int, str], None] | None = None
+) -> HistoryImportReport:
+    """Read and check, then store the plays of these uploads for the user and rebuild their affinities.
 
-    Raises HistoryFileError, having changed nothing, when any file is unreadable.
+    Two passes over the streamed files, so memory holds one batch of plays and one entry per song, never
+    the history: the first checks every play and gathers the songs (raising HistoryFileError, having
+    changed nothing, when any file is unreadable); the songs are matched to the catalog (the tracks the
+    user may see) and the new ones created as the user's own; the second pass stores the plays,
+    PLAY_BATCH at a time, each batch committed, so `progress(percent, message)` can be watched.
     """
-    files = read_uploads(uploads)
-    report = HistoryImportReport(files=[name for name, _ in files])
-    plays = [play for _, rows in files for play in rows if play is not None]
-    report.plays_read = sum(len(rows) for _, rows in files)
-    report.ignored = report.plays_read - len(plays)
+    files = history_files(uploads)
+    report = HistoryImportReport(files=[file.label for file in files])
+    tell = progress or (lambda percent, message: None)
+    total = max(1, sum(file.size for file in files))
+    read = _Progress(lambda done: tell(round(CHECK_SHARE * done / total), f"Checking {done * 100 // total}%…"))
+    songs: dict[tuple[str | None, str], HistoryPlay] = {}  # the longest play of each song
+    for file in files:
+        for play in read_plays(file, read):
+            report.plays_read += 1
+            if play is None:
+                report.ignored += 1
+                continue
+            seen = songs.setdefault((play.spotify_id, play.song_key), play)
+            if play.ms_played > seen.ms_played:
+                songs[play.spotify_id, play.song_key] = play
+    tell(CHECK_SHARE, "Matching songs to the catalog…")
     with transaction.atomic():
-        by_id, by_key = _match(plays)
-        new = _new_tracks([play for play in plays if _track_of(play, by_id, by_key) is None])
-        report.tracks_created = new.created
-        report.new_track_ids = [pk for sid, pk in new.ids.items() if sid not in by_id]
-        by_id.update(new.ids)
-        rows, unmatched = [], set()
-        for play in plays:
+        by_id, by_key = _match(list(songs.values()), user)
+        new = _new_tracks([play for play in songs.values() if _track_of(play, by_id, by_key) is None], user)
+    report.tracks_created = new.created
+    report.new_track_ids = [pk for sid, pk in new.ids.items() if sid not in by_id]
+    by_id.update(new.ids)
+    del songs
+    unmatched: set[str] = set()
+    stored = _Progress(
+        lambda done: tell(
+            CHECK_SHARE + round((STORE_SHARE - CHECK_SHARE) * done / total), f"Storing plays {done * 100 // total}%…"
+        )
+    )
+    batch: list[Play] = []
+    for file in files:
+        for play in read_plays(file, stored):
+            if play is None:
+                continue
             track_id = _track_of(play, by_id, by_key)
             if track_id is None:
                 unmatched.add(play.song_key)
                 report.unmatched_plays += 1
                 continue
-            rows.append(
+            batch.append(
                 Play(
                     user=user,
                     track_id=track_id,
@@ -358,10 +552,56 @@ def import_streaming_history(user, uploads: Iterable[Upload]) -> HistoryImportRe
                     source=SOURCE,
                 )
             )
-        report.unmatched_songs = len(unmatched)
-        new = add_plays(rows)
-        report.plays_added, report.skips = new.count, new.skips
+            if len(batch) >= PLAY_BATCH:
+                _store(batch, report)
+    _store(batch, report)
+    report.unmatched_songs = len(unmatched)
+    tell(STORE_SHARE, "Counting plays per track…")
+    with transaction.atomic():
         TrackAffinity.rebuild_play_counts(user)
+    return report
+
+
+class _Progress:
+    """Adds up the bytes read and calls `tell(bytes so far)` every PROGRESS_BYTES."""
+
+    def __init__(self, tell: Callable[[int], None]):
+        self.tell, self.done, self.told = tell, 0, 0
+
+    def __call__(self, count: int) -> None:
+        self.done += count
+        if self.done - self.told >= PROGRESS_BYTES:
+            self.told = self.done
+            self.tell(self.done)
+
+
+def _store(batch: list[Play], report: HistoryImportReport) -> None:
+    """Store a batch of plays in one transaction, count what was new, and empty the batch."""
+    with transaction.atomic():
+        new = add_plays(batch)
+    report.plays_added += new.count
+    report.skips += new.skips
+    batch.clear()
+
+
+def run_upload(job: HistoryUpload) -> HistoryImportReport | None:
+    """The background job: import the upload's stored files with progress, then delete them.
+
+    Ends the job DONE with the summary as its message, or FAILED saying what is wrong with a file.
+    """
+    job.begin()
+    try:
+        report = import_streaming_history(job.user, job.stored_files(), progress=lambda p, m: job.report(p, m))
+    except HistoryFileError as error:
+        job.fail(str(error))
+        return None
+    except Exception:
+        # A time limit, a database error: the plays stored so far stay (a second upload adds only the rest).
+        job.fail("The import stopped before the end. Upload the files again: plays already imported are not doubled.")
+        raise
+    finally:
+        job.delete_files()
+    job.finish(report)
     return report
 
 
@@ -372,8 +612,11 @@ def _track_of(play: HistoryPlay, by_id: dict[str, int], by_key: dict[str, int]) 
     return found if found is not None else by_key.get(play.loose_key)
 
 
-def _match(plays: list[HistoryPlay]) -> tuple[dict[str, int], dict[str, int]]:
+def _match(plays: list[HistoryPlay], user) -> tuple[dict[str, int], dict[str, int]]:
     """Catalog track ids by Spotify id and by song key, in a few queries for the whole upload.
+
+    By song, only the tracks the user may see are found (`Track.objects.visible_to`): the catalog and
+    their own; a Spotify id is unique, so whoever's track holds it is the one.
 
     A play's song key is its title and the artist the export names. It is first looked up as the
     catalog keys songs (title and first credited artist); the plays that find nothing then try
@@ -385,15 +628,15 @@ def _match(plays: list[HistoryPlay]) -> tuple[dict[str, int], dict[str, int]]:
     rest = [play for play in plays if not (play.spotify_id and play.spotify_id in by_id)]
     by_key: dict[str, int] = {}
     for chunk in chunks(sorted({play.song_key for play in rest})):
-        tracks = Track.objects.filter(song_key__in=chunk).order_by(*PREFERRED)
+        tracks = Track.objects.visible_to(user).filter(song_key__in=chunk).order_by(*PREFERRED)
         for key, pk in tracks.values_list("song_key", "pk"):
             by_key.setdefault(key, pk)
-    for key, pk in _credited_keys([play for play in rest if play.song_key not in by_key]).items():
+    for key, pk in _credited_keys([play for play in rest if play.song_key not in by_key], user).items():
         by_key.setdefault(key, pk)
     return by_id, by_key
 
 
-def _credited_keys(plays: list[HistoryPlay]) -> dict[str, int]:
+def _credited_keys(plays: list[HistoryPlay], user) -> dict[str, int]:
     """Song keys under each credited artist of the catalog tracks that these plays' titles, exact or loose, name.
 
     A track credited to Styles Of Beyond and Fort Minor is keyed "title|styles of beyond" in the
@@ -402,7 +645,7 @@ def _credited_keys(plays: list[HistoryPlay]) -> dict[str, int]:
     titles = sorted({title for play in plays for title in (play.song_title, play.loose_key.partition("|")[0])})
     candidates: list[tuple[int, str, str]] = []
     for chunk in chunks(titles):
-        tracks = Track.objects.filter(song_title__in=chunk).order_by(*PREFERRED)
+        tracks = Track.objects.visible_to(user).filter(song_title__in=chunk).order_by(*PREFERRED)
         candidates += tracks.values_list("pk", "song_title", "artist_names")
     credited: dict[int, list[str]] = defaultdict(list)
     for chunk in chunks([pk for pk, _, _ in candidates]):
@@ -415,20 +658,25 @@ def _credited_keys(plays: list[HistoryPlay]) -> dict[str, int]:
     return keys
 
 
-def _new_tracks(unmatched: list[HistoryPlay]):
-    """Catalog tracks for the unmatched extended-format songs long enough to know (see the module docstring)."""
+def _new_tracks(unmatched: list[HistoryPlay], user):
+    """The user's own tracks for the unmatched extended-format songs long enough to know (see the module
+    docstring): the export's title and artist are the user's word, not Spotify's, so nobody else sees them
+    until staff vouch for the track or a Spotify sync brings Spotify's own."""
     longest: dict[str, HistoryPlay] = {}
     for play in unmatched:
         if play.spotify_id and play.ms_played > getattr(longest.get(play.spotify_id), "ms_played", -1):
             longest[play.spotify_id] = play
     return save_spotify_tracks(
-        {
-            "id": spotify_id,
-            "name": play.title,
-            "artists": [{"name": play.artist}],
-            "album": {"name": play.album},
-            "duration_ms": play.ms_played,
-        }
-        for spotify_id, play in longest.items()
-        if play.ms_played >= MIN_CREATE_MS
+        (
+            {
+                "id": spotify_id,
+                "name": play.title,
+                "artists": [{"name": play.artist}],
+                "album": {"name": play.album},
+                "duration_ms": play.ms_played,
+            }
+            for spotify_id, play in longest.items()
+            if play.ms_played >= MIN_CREATE_MS
+        ),
+        owner=user,
     )

@@ -21,7 +21,8 @@ from music.features import fill_features
 from music.history import history_track_ids, sync_history
 from music.hooks import history_changed
 from music.jobs import publish
-from music.models import Source, SpotifySync
+from music.models import HistoryUpload, Source, SpotifySync
+from music.streaming_history import run_upload
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,26 @@ STAGGER_S = 20  # beat spreads the users' syncs out, so they do not share one ra
 # track, each up to 10 s), and at most this many calls — 3 ReccoBeats calls cover 120 tracks.
 INLINE_SOURCES = (Source.SPOTIFY, Source.RECCOBEATS)
 INLINE_MAX_CALLS = 4
+UPLOAD_TIME_LIMIT_S = 14 * 60  # under HistoryUpload.STALE_AFTER: a job past it is presumed dead
+
+
+def enqueue_upload(user, files) -> HistoryUpload | None:
+    """Store an upload and queue its import once the current transaction commits; None if one is under way.
+
+    With no broker (tasks run eagerly: the embedded demo, the tests) there is no worker to wait for: the
+    import runs at once, inside this request, on its connection, so the view can answer with the result.
+    """
+    job = HistoryUpload.request(user, files)
+    if job is None:
+        return None
+    job_id = job.pk
+    if import_history_task.app.conf.task_always_eager:
+        import_history_task.delay(job_id)
+        job.refresh_from_db()
+    else:
+        # Once committed; a broker that cannot be reached fails the upload at once, saying to try again.
+        transaction.on_commit(lambda: publish(job, import_history_task, job_id))
+    return job
 
 
 def enqueue_sync(user) -> bool:
@@ -75,6 +96,30 @@ def sync_history_task(self, user_id: int) -> None:
     transaction.on_commit(lambda: fill_features_task.delay(track_ids, user_id))
     # After the features are asked for: the taste model learns from them too.
     history_changed.send(sender=sync_history_task, user=user)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    time_limit=UPLOAD_TIME_LIMIT_S + 30,
+    soft_time_limit=UPLOAD_TIME_LIMIT_S,
+)
+def import_history_task(self, upload_id: int) -> None:
+    """Import one stored streaming-history upload; then ask for its new tracks' features and tell the taste model."""
+    job = HistoryUpload.objects.select_related("user").filter(pk=upload_id).first()
+    if job is None or job.status not in HistoryUpload.ACTIVE:
+        return  # gone, or finished (a redelivered message); a RUNNING one whose worker died runs again
+    delivered = not (self.request.is_eager or self.request.called_directly)  # a message from the broker
+    with job.heartbeat() if delivered else contextlib.nullcontext():
+        report = run_upload(job)
+    if report is None:
+        return
+    if report.new_track_ids:
+        new_ids, user_id = report.new_track_ids, job.user_id
+        transaction.on_commit(lambda: fill_features_task.delay(new_ids, user_id))
+    if report.plays_added:
+        history_changed.send(sender=import_history_task, user=job.user)
 
 
 @shared_task

@@ -7,7 +7,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -18,13 +17,12 @@ from music.context import sync_status_context
 from music.features import tracks_without_tempo
 from music.forms import NextForm, StreamingHistoryForm, SyncSettingsForm
 from music.history import history_track_ids, library_counts
-from music.hooks import history_changed
-from music.models import Artist, SpotifySync, Track
-from music.streaming_history import HistoryFileError, import_streaming_history
-from music.tasks import enqueue_sync, fill_features_task
+from music.models import Artist, HistoryUpload, SpotifySync, Track
+from music.tasks import enqueue_sync, enqueue_upload
 
 LIBRARY = "music/library.html"
 SYNC_STATUS = "music/_sync_status.html"
+UPLOAD = "music/_history_upload.html"
 
 
 @login_required
@@ -56,6 +54,8 @@ def library(request: HttpRequest) -> HttpResponse:
     context = _library_context(request, upload_form=StreamingHistoryForm())
     if request.htmx and request.htmx.target == "library-counts":
         return render(request, f"{LIBRARY}#counts", context)
+    if request.htmx and request.htmx.target == "history-upload":  # the upload card polling its progress
+        return _upload_response(request, context)
     return render(request, LIBRARY, context)
 
 
@@ -67,11 +67,21 @@ def _library_context(request: HttpRequest, **extra) -> dict:
         **sync_status_context(request.user),
         "counts": library_counts(user),
         "my_without_tempo": tracks_without_tempo(mine),
-        "catalog_tracks": Track.objects.count(),
-        "catalog_without_tempo": tracks_without_tempo(Track.objects.all()),
+        "catalog_tracks": Track.objects.visible_to(user).count(),
+        "catalog_without_tempo": tracks_without_tempo(Track.objects.visible_to(user)),
         "settings_form": SyncSettingsForm(instance=sync or SpotifySync(user=user)),
+        "upload": HistoryUpload.latest_of(user),
         **extra,
     }
+
+
+def _upload_response(request: HttpRequest, context: dict) -> HttpResponse:
+    """The upload card; a finished import tells the page (event `music-synced`) to refresh its counts."""
+    response = render(request, UPLOAD, context)
+    upload = context["upload"]
+    if upload is not None and upload.status == HistoryUpload.Status.DONE:
+        trigger_client_event(response, "music-synced")
+    return response
 
 
 def _status_response(request: HttpRequest) -> HttpResponse:
@@ -119,19 +129,21 @@ def sync_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def upload_history(request: HttpRequest) -> HttpResponse:
-    """Import Spotify's streaming-history export; a bad file is named next to the field and changes nothing."""
+    """Store Spotify's streaming-history export and import it in the background; answer at once.
+
+    One upload at a time: a second while one is being imported is refused by the field. With no worker
+    (tasks run eagerly) the import has finished by the time the job comes back: a bad file is then
+    named next to the field (422), as it was before uploads ran in the background.
+    """
     form = StreamingHistoryForm(request.POST, request.FILES)
     if form.is_valid():
-        try:
-            report = import_streaming_history(request.user, form.cleaned_data["files"])
-        except HistoryFileError as error:
-            form.add_error("files", str(error))
+        job = enqueue_upload(request.user, form.cleaned_data["files"])
+        if job is None:
+            form.add_error("files", HistoryUpload.BUSY_MESSAGE)
+        elif job.status == HistoryUpload.Status.FAILED:
+            form.add_error("files", job.message)
         else:
-            if report.new_track_ids:
-                new_ids, user_id = report.new_track_ids, request.user.pk
-                transaction.on_commit(lambda: fill_features_task.delay(new_ids, user_id))
-            if report.plays_added:
-                history_changed.send(sender=upload_history, user=request.user)
-            messages.success(request, report.message())
-            return redirect("music:library")
+            if job.status == HistoryUpload.Status.DONE:
+                messages.success(request, job.message)
+            return redirect("music:library")  # the upload card shows the progress, polling itself
     return render(request, LIBRARY, _library_context(request, upload_form=form), status=422)

@@ -1,13 +1,16 @@
 """The catalog, Master Lists, preferences and listening history: one module per part, every model importable
 from here (`from music.models import Track`)."""
 
-from music.models.catalog import Artist, AudioFeatures, ProviderState, Source, Track, TrackArtist
+from music.models.catalog import Artist, AudioFeatures, ProviderState, Source, Track, TrackArtist, TrackQuerySet
 from music.models.curation import MasterList, MasterListEntry, MasterListQuerySet, PhaseKind
 from music.models.listening import MusicPreferences, Play, SpotifySync, TrackAffinity, TrackAffinityQuerySet
+from music.models.uploads import HistoryUpload, HistoryUploadFile, StoredFile
 
 __all__ = [
     "Artist",
     "AudioFeatures",
+    "HistoryUpload",
+    "HistoryUploadFile",
     "MasterList",
     "MasterListEntry",
     "MasterListQuerySet",
@@ -17,8 +20,10 @@ __all__ = [
     "ProviderState",
     "Source",
     "SpotifySync",
+    "StoredFile",
     "Track",
     "TrackAffinity",
     "TrackAffinityQuerySet",
     "TrackArtist",
+    "TrackQuerySet",
 ]

@@ -1,6 +1,7 @@
 """The catalog: tracks, their credited artists and audio features, where each value came from, and the
 providers that closed their doors to us."""
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Value
@@ -45,6 +46,17 @@ class Source(models.TextChoices):
         return order.index(value) if value in order else -1
 
 
+class TrackQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The catalog, and the tracks this user's own upload added (no one else's); the catalog alone for None."""
+        catalog = Q(added_by__isnull=True)
+        return self.filter(catalog | Q(added_by=user) if user is not None and user.pk else catalog)
+
+    def vouch(self) -> int:
+        """Staff vouch for these tracks: they join the catalog, for everyone. How many changed."""
+        return self.filter(added_by__isnull=False).update(added_by=None)
+
+
 class Track(models.Model):
     spotify_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
     isrc = models.CharField(max_length=12, blank=True, db_index=True)
@@ -76,6 +88,16 @@ class Track(models.Model):
         null=True, blank=True, help_text="When a Spotify search found no match; not searched again unless asked."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="added_tracks",
+        help_text="Whose upload added it: only they see it until staff vouch for it. Blank: the catalog's.",
+    )
+
+    objects = TrackQuerySet.as_manager()
 
     class Meta:
         ordering = ["artist_names", "title"]

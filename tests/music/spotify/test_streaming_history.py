@@ -365,3 +365,38 @@ def test_thirty_thousand_plays_import_in_seconds(user):
     counts = TrackAffinity.objects.filter(user=user).values_list("play_count", "skip_count")
     assert sum(plays for plays, _ in counts) == 30_000 - report.skips
     assert sum(skips for _, skips in counts) == report.skips
+
+
+def test_a_number_too_long_for_python_is_a_clear_error(user):
+    """A 5,000-digit msPlayed is named as invalid JSON, not a server error."""
+    row = b'{"endTime": "2024-01-01 10:00", "artistName": "A", "trackName": "T", "msPlayed": ' + b"9" * 5000 + b"}"
+    content = b"[" + row + b"]"
+
+    with pytest.raises(HistoryFileError, match="StreamingHistory0.json: is not valid JSON"):
+        import_streaming_history(user, [upload("StreamingHistory0.json", content)])
+
+
+def test_an_integer_over_64_bits_in_a_column_we_ignore_is_read(user, song):
+    """The C parser stops at 64-bit integers; the file is read on with Python's parser from there."""
+    rows = [basic(song, "2024-01-01 10:00", 200_000), {**basic(song, "2024-01-01 10:10", 200_000), "extra": 10**30}]
+
+    report = import_streaming_history(user, [upload("StreamingHistory0.json", rows)])
+
+    assert report.plays_added == 2
+
+
+def test_a_value_nested_deep_is_refused_at_once(user):
+    """JSON nested 100,000 deep is refused by name (it once took gigabytes to build)."""
+    content = b"[" * 100_000 + b"]" * 100_000
+
+    with pytest.raises(HistoryFileError, match="StreamingHistory0.json: holds a value nested more than"):
+        import_streaming_history(user, [upload("StreamingHistory0.json", content)])
+
+
+def test_a_nul_in_a_name_is_dropped(user):
+    """A NUL ("\\u0000", valid JSON) never reaches the database: a new track's title is stored without it."""
+    row = extended("2024-02-01T07:00:00Z", 190_000, uri="spotify:track:0VjIjW4GlUZAMYd2vXMi3b", title="Nul\u0000song")
+
+    import_streaming_history(user, [upload("Streaming_History_Audio_2024.json", [row])])
+
+    assert Track.objects.get(spotify_id="0VjIjW4GlUZAMYd2vXMi3b").title == "Nulsong"

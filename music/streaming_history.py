@@ -63,6 +63,9 @@ BASIC_FIELDS = ("endTime", "artistName", "trackName", "msPlayed")
 EXTENDED_FIELDS = ("ts", "ms_played", "master_metadata_track_name", "master_metadata_album_artist_name")
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)
+
+
 class HistoryFileError(ValueError):
     """A file that cannot be imported; the message names the file and says what is wrong."""
 
@@ -212,6 +215,10 @@ def parse_history(name: str, data: bytes) -> list[HistoryPlay | None]:
         raise HistoryFileError(f"{name}: is not a text file.") from None
     except json.JSONDecodeError as error:
         raise HistoryFileError(f"{name}: is not valid JSON (line {error.lineno}, column {error.colno}).") from None
+    except RecursionError:
+        raise HistoryFileError(f"{name}: is nested too deeply to be a Spotify streaming history.") from None
+    except ValueError:  # a number of more than 4,300 digits
+        raise HistoryFileError(f"{name}: has a number far too long to be a Spotify streaming history.") from None
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
         raise HistoryFileError(f"{name}: is not a Spotify streaming history (expected a list of plays).")
     if not rows:
@@ -256,7 +263,16 @@ def _text(name: str, number: int, row: dict, column: str, *, optional: bool = Fa
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
     if value is None or not value.strip():
         raise HistoryFileError(f"{name}: play {number} has no {column}.")
+    if not _storable(value):
+        raise HistoryFileError(
+            f"{name}: play {number} has {column} {_shown(value)}, with a character text cannot hold."
+        )
     return value.strip()
+
+
+def _storable(text: str) -> bool:
+    """Text the database can hold: no NUL byte (PostgreSQL refuses it) and no lone surrogate (not UTF-8)."""
+    return not _UNSTORABLE.search(text)
 
 
 def _when(name: str, number: int, column: str, text: str, moment: datetime) -> datetime:
@@ -319,6 +335,10 @@ def _optional_text(name: str, number: int, row: dict, column: str) -> str:
     value = row.get(column)
     if value is not None and not isinstance(value, str):
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
+    if value and not _storable(value):
+        raise HistoryFileError(
+            f"{name}: play {number} has {column} {_shown(value)}, with a character text cannot hold."
+        )
     return (value or "").strip()
 
 

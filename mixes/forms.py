@@ -121,6 +121,19 @@ class GenerateForm(SeedsForm):
         return cleaned
 
 
+class PlanChoiceForm(forms.Form):
+    """Screen 1's `?plan=`: one of the user's plans; anything else (another's, "²", 5,000 digits) is no choice."""
+
+    plan = forms.ModelChoiceField(queryset=WorkoutPlan.objects.none(), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = WorkoutPlan.objects.for_user(user)
+
+    def chosen(self) -> WorkoutPlan | None:
+        return self.cleaned_data["plan"] if self.is_valid() else None
+
+
 class RenameMixForm(forms.ModelForm):
     class Meta:
         model = SessionMix

@@ -28,7 +28,7 @@ def seed_place(request: HttpRequest, mix_id: int) -> HttpResponse:
     mix = get_object_or_404(SessionMix.objects.for_user(request.user), pk=mix_id)
     form = PlaceSeedForm(request.POST)
     if not form.is_valid():
-        return _refused(request, mix, "That is not a track this mix's seeds offer.", request.POST.get("track", ""))
+        return _refused(request, mix, "That is not a track this mix's seeds offer.", str(form["track"].value() or ""))
     track_id = form.cleaned_data["track"]
     try:
         item = services.place_seed_track(mix, track_id)

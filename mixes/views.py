@@ -23,6 +23,7 @@ from mixes.forms import (
     BpmForm,
     GenerateForm,
     MoveForm,
+    PlanChoiceForm,
     RenameMixForm,
     SaveToSpotifyForm,
     SeedsForm,
@@ -86,7 +87,7 @@ def generate(request: HttpRequest) -> HttpResponse:
 def _screen1_initial(request: HttpRequest) -> dict:
     prefs = MusicPreferences.of(request.user)
     plans = WorkoutPlan.objects.for_user(request.user)
-    chosen = plans.filter(pk=request.GET.get("plan")).first() if request.GET.get("plan", "").isdigit() else None
+    chosen = PlanChoiceForm(request.GET, user=request.user).chosen()
     return {
         "plan": chosen or plans.filter(is_active=True).first() or plans.first(),
         "seed_artists": ", ".join(prefs.seed_artists.values_list("name", flat=True)),
@@ -99,8 +100,8 @@ def _screen1_initial(request: HttpRequest) -> dict:
 
 def _chosen_plan(request: HttpRequest, form: GenerateForm) -> WorkoutPlan | None:
     plans = WorkoutPlan.objects.for_user(request.user).with_phases()
-    value = form["plan"].value()
-    return plans.filter(pk=value).first() if str(value).isdigit() else plans.filter(is_active=True).first()
+    chosen = PlanChoiceForm({"plan": form["plan"].value()}, user=request.user).chosen()
+    return plans.filter(pk=chosen.pk).first() if chosen else plans.filter(is_active=True).first()
 
 
 # Mixes ---------------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def track_like(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
 @track_action
 def track_bpm(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpResponse:
     form = BpmForm(request.POST)
-    focus = focus_key("bpm", {"factor": request.POST.get("factor", "")})
+    focus = focus_key("bpm", {"factor": form["factor"].value() or ""})
     if not form.is_valid():
         return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422, focus=focus)
     try:
@@ -287,7 +288,7 @@ def track_move(request: HttpRequest, mix: SessionMix, item: MixTrack) -> HttpRes
     """Move one step or straight to a position (1…N), in one POST."""
     items = list(mix.tracks.all())
     form = MoveForm(request.POST, track_count=len(items))
-    direction = request.POST.get("direction") if not request.POST.get("position") else None
+    direction = form["direction"].value() if not form["position"].value() else None
     focus = focus_key("move", {"direction": direction} if direction else None)
     if not form.is_valid():
         return _respond_row(request, mix, item, error=" ".join(form_errors(form)), status=422, focus=focus)

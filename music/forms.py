@@ -44,6 +44,23 @@ class SyncSettingsForm(forms.ModelForm):
         help_texts = {"include_playlists": "The tracks of the playlists you made count as music you know."}
 
 
+class ArtistOptionsForm(forms.Form):
+    """The autocomplete's question: `field` names the parameter holding what was typed, `list` the datalist's id."""
+
+    field = forms.RegexField(r"^[\w-]{1,60}\Z", required=False)
+    list = forms.RegexField(r"^[\w-]{1,60}\Z", required=False)
+    typed = forms.CharField(required=False, max_length=2000, strip=False)  # NUL refused, as by every CharField
+
+    def __init__(self, data):
+        field = data.get("field", "q")
+        super().__init__({**{key: data.get(key, "") for key in ("field", "list")}, "typed": data.get(field, "")})
+
+    def answer(self) -> tuple[str, str]:
+        """What was typed ("" when it cannot be a name) and the datalist's id (the form's own when not given)."""
+        self.is_valid()
+        return self.cleaned_data.get("typed", ""), self.cleaned_data.get("list") or "artist-options"
+
+
 class NextForm(forms.Form):
     """Where a plain POST goes back to: its `next`, if that is a page on this site (mixes uses it too)."""
 
@@ -57,7 +74,9 @@ class NextForm(forms.Form):
         target = self.cleaned_data["next"]
         hosts = {self.request.get_host()}
         # Another site is not an error to show: the view's own page is the answer, as Django's sign-in does.
-        return target if url_has_allowed_host_and_scheme(target, hosts, require_https=self.request.is_secure()) else ""
+        # Only a path is taken: `redirect` would read "foo" as a URL name and fail after the action was done.
+        safe = url_has_allowed_host_and_scheme(target, hosts, require_https=self.request.is_secure())
+        return target if safe and target.startswith("/") else ""
 
     def target(self, default: str) -> str:
         """The safe `next`, or else `default` (a URL or a URL name, as `redirect` takes either)."""

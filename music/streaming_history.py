@@ -77,6 +77,9 @@ BASIC_FIELDS = ("endTime", "artistName", "trackName", "msPlayed")
 EXTENDED_FIELDS = ("ts", "ms_played", "master_metadata_track_name", "master_metadata_album_artist_name")
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)
+
+
 class HistoryFileError(ValueError):
     """A file that cannot be imported; the message names the file and says what is wrong."""
 
@@ -423,7 +426,17 @@ def _text(name: str, number: int, row: dict, column: str, *, optional: bool = Fa
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
     if value is None or not value.strip():
         raise HistoryFileError(f"{name}: play {number} has no {column}.")
-    return value.replace("\x00", "").strip()  # a NUL ("\u0000") is valid JSON, but no database stores it
+    value = value.replace("\x00", "")  # a NUL ("\u0000") is valid JSON, but no database stores it
+    if not _storable(value):
+        raise HistoryFileError(
+            f"{name}: play {number} has {column} {_shown(value)}, with a character text cannot hold."
+        )
+    return value.strip()
+
+
+def _storable(text: str) -> bool:
+    """Text the database can hold: no NUL byte (PostgreSQL refuses it) and no lone surrogate (not UTF-8)."""
+    return not _UNSTORABLE.search(text)
 
 
 def _when(name: str, number: int, column: str, text: str, moment: datetime) -> datetime:
@@ -486,7 +499,12 @@ def _optional_text(name: str, number: int, row: dict, column: str) -> str:
     value = row.get(column)
     if value is not None and not isinstance(value, str):
         raise HistoryFileError(f"{name}: play {number} has {column} {_shown(value)}, not text.")
-    return (value or "").replace("\x00", "").strip()
+    value = (value or "").replace("\x00", "")
+    if value and not _storable(value):
+        raise HistoryFileError(
+            f"{name}: play {number} has {column} {_shown(value)}, with a character text cannot hold."
+        )
+    return value.strip()
 
 
 # Writing -----------------------------------------------------------------------------------------------------

@@ -3,8 +3,6 @@
 Everything is the signed-in person's own: their sync state, their counts, their plays.
 """
 
-import re
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +13,7 @@ from django_htmx.http import trigger_client_event
 from accounts.spotify import is_connected
 from music.context import sync_status_context
 from music.features import tracks_without_tempo
-from music.forms import NextForm, StreamingHistoryForm, SyncSettingsForm
+from music.forms import ArtistOptionsForm, NextForm, StreamingHistoryForm, SyncSettingsForm
 from music.history import history_track_ids, library_counts
 from music.models import Artist, HistoryUpload, SpotifySync, Track
 from music.tasks import enqueue_sync, enqueue_upload
@@ -33,9 +31,7 @@ def artist_options(request: HttpRequest) -> HttpResponse:
     `field` names the parameter holding what was typed (htmx sends the input under its own name);
     `list` is the id of the datalist to answer with.
     """
-    typed = request.GET.get(request.GET.get("field", "q"), "")
-    list_id = request.GET.get("list", "")
-    list_id = list_id if re.fullmatch(r"[\w-]{1,60}", list_id) else "artist-options"
+    typed, list_id = ArtistOptionsForm(request.GET).answer()
     *before, last = typed.split(",")
     query = last.strip()
     prefix = "".join(f"{name.strip()}, " for name in before if name.strip())

@@ -106,6 +106,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_BEAT_SCHEDULE = {
     "reseed-master-lists": {"task": "mixes.tasks.reseed_master_lists", "schedule": 24 * 3600},
     "sync-listening-history": {"task": "music.tasks.sync_all_histories", "schedule": 6 * 3600},
+    # A save whose message a broker restart lost is sent again (mixes.tasks.STRANDED_AFTER).
+    "requeue-stranded-saves": {"task": "mixes.tasks.requeue_stranded_saves", "schedule": 120},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,10 +2,12 @@
 
 import contextlib
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.spotify import RateLimited, SpotifyError, SpotifyUnavailable
 from mixes.export import save_playlist
@@ -103,3 +105,22 @@ def save_playlist_task(self, export_id: int) -> None:
         export.fail("Something went wrong saving to Spotify; try again.")
         if not self.request.is_eager:
             raise  # a worker's failure shows in Celery's own records; inside a web request it would be a 500
+
+
+# A queued save silent this long lost its message (a broker restarted without persistence): no retry waits
+# longer (MAX_WAIT_S), so the save is sent again; claim() keeps a second message from making a second run.
+STRANDED_AFTER = timedelta(seconds=PlaylistExport.MAX_WAIT_S + 60)
+
+
+@shared_task
+def requeue_stranded_saves() -> int:
+    """Beat: send again every save still queued but silent for STRANDED_AFTER; return how many were sent."""
+    stranded = PlaylistExport.objects.filter(
+        status=PlaylistExport.Status.QUEUED, updated_at__lt=timezone.now() - STRANDED_AFTER
+    ).order_by("pk")
+    sent = 0
+    for export in stranded:
+        # Moves updated_at, so a stranded save is sent again at most once a window.
+        export.report(None, export.message, PlaylistExport.Status.QUEUED)
+        sent += publish(export, save_playlist_task, export.pk)
+    return sent

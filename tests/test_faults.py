@@ -14,6 +14,7 @@ from django.utils.html import escape
 
 from config.cache import FailOpenRedisCache
 from config.celery import app as celery_app
+from mixes import tasks
 from mixes.models import PlaylistExport
 from music.jobs import QUEUE_DOWN_MESSAGE
 from music.models import SpotifySync
@@ -193,3 +194,24 @@ def test_job_tasks_are_requeued_when_their_worker_is_lost():
         task = celery_app.tasks[name]
         assert task.acks_late and task.reject_on_worker_lost
     assert celery_app.conf.worker_prefetch_multiplier == 1
+
+
+def test_a_queued_save_whose_message_was_lost_is_sent_again(connected_user, monkeypatch):
+    """Beat sends a save still queued past STRANDED_AFTER (a broker restart lost it) again, once a window."""
+    sent = []
+    monkeypatch.setattr(tasks, "publish", lambda job, task, *args: sent.append((job.pk, task, args)) or True)
+    export = PlaylistExport.objects.create(mix=SessionMixFactory(owner=connected_user), name="x", status="queued")
+    silent_for(PlaylistExport, export.pk, tasks.STRANDED_AFTER.total_seconds() + 1)
+
+    assert tasks.requeue_stranded_saves() == 1
+    assert sent == [(export.pk, tasks.save_playlist_task, (export.pk,))]
+    assert tasks.requeue_stranded_saves() == 0  # the window starts again
+
+
+def test_a_save_waiting_for_its_retry_is_not_sent_early(connected_user, monkeypatch):
+    """A queued save silent for less than the longest retry wait is left to its own retry."""
+    monkeypatch.setattr(tasks, "publish", lambda *args: pytest.fail("sent early"))
+    export = PlaylistExport.objects.create(mix=SessionMixFactory(owner=connected_user), name="x", status="queued")
+    silent_for(PlaylistExport, export.pk, PlaylistExport.MAX_WAIT_S)
+
+    assert tasks.requeue_stranded_saves() == 0

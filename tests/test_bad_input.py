@@ -380,7 +380,7 @@ def test_upload_with_nul_in_a_title_is_stored_without_it(user_client):
     """A NUL byte in a track name (PostgreSQL cannot store it) is dropped: no server error, no NUL stored."""
     response = upload(user_client, history_file(BASIC, "trackName", '"a\\u0000b"'))
     assert response.status_code < 500
-    assert not Track.objects.filter(title__contains="\x00").exists()
+    assert not any("\x00" in title for title in Track.objects.values_list("title", flat=True))
 
 
 def test_upload_with_a_lone_surrogate_in_an_artist_stores_nothing_broken(user_client):

@@ -29,6 +29,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every browser test signs in from 127.0.0.1: allauth's per-IP sign-in limit (in the cache, Redis in CI)
+    would count all of them together, so each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def demo(transactional_db):
     """The demo catalog, user, history and plans, as `make demo` loads them."""

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.test import Client
 
 from config.celery import app as celery_app
@@ -15,9 +16,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
-    """Tasks run in the test, whatever broker the environment names."""
+    """Tasks run in the test, whatever broker the environment names.
+
+    Celery marks "inside a task" with one process-wide flag that each eager run sets and restores; two eager
+    runs interleaved in different threads (a live server's and the test's) can leave it set, and every later
+    `result.get()` would then refuse. Each test starts with it clear.
+    """
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from mixes.engine.generator import Locked, Pick, closest_slot, generate, replacement, rescore
+from mixes.engine.generator import Locked, Pick, generate, replacement, rescore
 from mixes.engine.plan import TEMPO_RANGE, PlanSpec
 from mixes.engine.scorer import Weights
+from mixes.engine.seeds import closest_slot
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
 from mixes.pools import load_pool, preferences_for, rejected_keys, swap_candidates
 from mixes.tasks import enqueue_taste_rebuild

@@ -1,8 +1,9 @@
 """Seeds say what happened: the generator's SeedNote for each seed artist and genre."""
 
-from mixes.engine.generator import closest_slot, generate
+from mixes.engine.generator import generate
 from mixes.engine.pool import Pool
 from mixes.engine.scorer import Preferences
+from mixes.engine.seeds import closest_slot
 from tests.mixes.engine import helpers
 
 

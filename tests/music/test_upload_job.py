@@ -12,10 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from mixes.pools import load_pool
+from music import history_files as reading
 from music import streaming_history
+from music.history_files import history_files, read_plays
 from music.models import HistoryUpload, HistoryUploadFile, Play, Track
 from music.spotify_tracks import save_spotify_tracks
-from music.streaming_history import history_files, import_streaming_history, read_plays
+from music.streaming_history import import_streaming_history
 from music.tasks import import_history_task
 from tests.factories import AudioFeaturesFactory, TrackFactory
 
@@ -131,7 +133,7 @@ def test_a_second_upload_while_one_runs_is_refused(user_client, user, worker):
 def test_the_task_imports_the_upload_with_progress(user, monkeypatch):
     """The job reports rising progress while it reads and stores, and ends DONE at 100% with the summary."""
     monkeypatch.setattr(streaming_history, "PROGRESS_BYTES", 200)
-    monkeypatch.setattr(streaming_history, "READ_BYTES", 100)
+    monkeypatch.setattr(reading, "READ_BYTES", 100)
     monkeypatch.setattr(streaming_history, "PLAY_BATCH", 10)
     song = TrackFactory()
     job = HistoryUpload.request(user, [history_file(basic_rows(song, 40))])

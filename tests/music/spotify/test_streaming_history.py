@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from music import streaming_history
+from music import history_files as reading
+from music.history_files import HistoryFileError
 from music.models import Play, Track, TrackAffinity
-from music.streaming_history import HistoryFileError, import_streaming_history
+from music.streaming_history import import_streaming_history
 from tests.factories import ArtistFactory, TrackArtistFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
@@ -301,8 +302,8 @@ def test_a_broken_zip_is_refused(user):
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(user, song, monkeypatch):
     """Files and zip members over the limit (50 MB; 1 kB here) are refused by name."""
-    monkeypatch.setattr(streaming_history, "MAX_FILE_BYTES", 1024)
-    monkeypatch.setattr(streaming_history, "MAX_ZIP_BYTES", 1024 * 1024)
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 1024)
+    monkeypatch.setattr(reading, "MAX_ZIP_BYTES", 1024 * 1024)
     rows = [basic(song, f"2024-01-01 10:{minute:02d}", 200_000) for minute in range(60)]
 
     with pytest.raises(HistoryFileError, match="StreamingHistory0.json: is larger than"):
@@ -313,7 +314,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(user, song, mon
 
 def test_an_upload_over_the_total_limit_is_refused(user, song, monkeypatch):
     """Several files together over the total limit (300 MB; 2 kB here) are refused, naming the file that tips it."""
-    monkeypatch.setattr(streaming_history, "MAX_TOTAL_BYTES", 2048)
+    monkeypatch.setattr(reading, "MAX_TOTAL_BYTES", 2048)
     files = [
         upload(f"StreamingHistory{n}.json", [basic(song, f"2024-01-0{n + 1} 10:{m:02d}", 200_000) for m in range(12)])
         for n in range(3)

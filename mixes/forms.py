@@ -24,8 +24,7 @@ DIRECTIONS = [(direction, direction) for direction in STEPS]
 
 
 def catalog_genres() -> list[tuple[str, str]]:
-    genres = Track.objects.exclude(genre="").values_list("genre", flat=True).distinct().order_by("genre")
-    return [(genre, genre) for genre in genres]
+    return [(genre, genre) for genre in Track.objects.genres()]
 
 
 class SeedsForm(forms.Form):

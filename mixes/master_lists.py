@@ -6,9 +6,10 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Q
 
+from mixes.engine.candidates import Piece
 from mixes.engine.scorer import Weights, score
 from mixes.models import ScorerConfig
-from mixes.pools import load_pool, preferences_for
+from mixes.pools import NEAR_PER_SECTION, pool_near, preferences_for
 from music.models import MasterList, MasterListEntry, PhaseKind, Track
 
 # Per phase kind: tempo range (half and double time count), energy range, and optional genres.
@@ -67,12 +68,15 @@ def reseed_global() -> dict[str, int]:
 
 
 def reseed_for_user(user) -> dict[str, int]:
-    """The user's own list per phase kind: the scorer's best tracks for the middle of that kind's rules."""
-    pool = load_pool(user)
-    if not len(pool):
-        return {}
+    """The user's own list per phase kind: the scorer's best tracks for the middle of that kind's rules, among the
+    tracks that can matter there (and theirs), as Generate reads them."""
     weights = Weights.from_dict(ScorerConfig.active().as_dict())
     prefs = preferences_for(user)
+    middles = [(sum(rules["tempo"]) / 2, sum(rules["energy"]) / 2) for rules in RULES.values()]
+    near = [Piece(middle, middle, kind, NEAR_PER_SECTION) for middle, kind in zip(middles, RULES, strict=True)]
+    pool = pool_near(user, near, prefs, weights)
+    if not len(pool):
+        return {}
     indexes = np.arange(len(pool))
     counts = {}
     for kind, rules in RULES.items():

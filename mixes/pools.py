@@ -5,144 +5,199 @@ Reads only; everything that writes is in mixes.services and mixes.taste.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import NamedTuple
+from collections.abc import Iterable
 
 import numpy as np
-from django.db.models import Count, F, Q
-from django.db.models.functions import Abs
+from django.db.models import Count, Q
+from django.db.models.expressions import RawSQL
 
+from mixes import nearby
+from mixes.engine.candidates import Piece, pieces, slot_piece
 from mixes.engine.plan import PlanSpec
-from mixes.engine.pool import TASTE_ARRAYS, Pool, TrackRecord
-from mixes.engine.scorer import Preferences
+from mixes.engine.pool import TASTE_ARRAYS, Pool, list_bit
+from mixes.engine.scorer import Preferences, Weights
 from mixes.engine.taste import Taste
-from mixes.models import Feedback, MixTrack, SessionMix, TasteProfile
+from mixes.models import Feedback, SessionMix, TasteProfile
+from music.bulk import id_list
 from music.models import MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
 
-
-class Affinity(NamedTuple):
-    """What a person's TrackAffinity row says about a track, as the Pool needs it."""
-
-    plays: int = 0
-    skips: int = 0
-    liked: bool = False
-    saved: bool = False  # in Liked Songs or in one of their own playlists
-    top: bool = False
-    tempo: float | None = None  # their own tempo for it (a ×2 / ÷2 fix)
-
-
-NO_AFFINITY = Affinity()
 # The Pool arrays only the taste model reads, and their columns.
 TASTE_FIELDS = TASTE_ARRAYS
 TASTE_COLUMNS = ("release_year", *(f"features__{name}" for name in TASTE_FIELDS[1:]))
 # Feedback that counts against a track: taken out of a mix by hand.
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
-# Where a swap looks for candidates: this far from the section's targets, this many per tempo reading.
-SWAP_TEMPO_MARGIN = 10
-SWAP_ENERGY_MARGIN = 0.25
-SWAP_CANDIDATES = 1500
+# Tracks Generate reads for each section, nearest its targets: more than the engine keeps of them
+# (mixes.engine.candidates.CANDIDATES), so that its choice is its own (manage.py bench_scale measures the effect).
+NEAR_PER_SECTION = 1500
+# Tracks a swap reads near its slot's target: as many as Generate reads for a section.
+SWAP_CANDIDATES = NEAR_PER_SECTION
 
 
-def load_pool(user=None, *, only: Q | None = None, with_taste: bool = True, taste_features: bool = False) -> Pool:
+def load_pool(
+    user=None,
+    *,
+    only: Q | None = None,
+    taste: bool | dict | None = True,
+    taste_features: bool = False,
+) -> Pool:
     """Catalog tracks as candidates, with what the user's history and feedback say about them, and their taste model.
 
-    Every track by default (generating a mix); `only` narrows it for row actions. Eight queries at most,
-    whatever the catalog's size. The features only the taste model reads are loaded when there is a model to
-    apply (or `taste_features`: the evidence the model is fitted to).
+    Every track the user may see without `only` (the full-catalog path, kept for the benchmark's comparison and
+    small tools); `only` narrows it (mixes.nearby for a plan, a swap's candidates, a mix's own tracks). Seven
+    queries at most, whatever the catalog's size; rows go into arrays without model instances. `taste`: True reads
+    the person's stored taste model, False applies none, a stored model (or None: they have none) saves reading it
+    again. The features only the taste model reads are loaded when there is a model to apply (or `taste_features`:
+    the evidence the model is fitted to).
     """
-    narrowed = only is not None
-    tracks = Track.objects.visible_to(user).filter(only) if narrowed else Track.objects.visible_to(user)
-    credits: dict[int, list[str]] = defaultdict(list)
-    artists = TrackArtist.objects.filter(track__in=tracks) if narrowed else TrackArtist.objects.all()
+    tracks = Track.objects.visible_to(user)
+    if only is not None:
+        tracks = tracks.filter(only)
+    model = taste_model(user) if taste is True else taste or None
+    extra_columns = TASTE_COLUMNS if model or taste_features else ()
+    rows = list(
+        tracks.order_by("pk").values_list(  # the catalog's own ordering (by name) costs a sort for nothing
+            "pk",
+            "title",
+            "artist_names",
+            "song_key",
+            "genre",
+            "duration_ms",
+            "explicit",
+            "features__tempo",
+            "features__energy",
+            "features__valence",
+            "features__danceability",
+            *extra_columns,
+        )
+    )
+    ids = [row[0] for row in rows]
+    position = {pk: i for i, pk in enumerate(ids)}
+    n = len(rows)
+    credits: list[list[str]] = [[] for _ in range(n)]
+    # Narrowed, the credits and list entries of the tracks read (their ids as one parameter), not the query again.
+    artists = TrackArtist.objects.filter(track_id__in=id_list(ids)) if only is not None else TrackArtist.objects
     for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
-        credits[track_id].append(name)
-    lists: dict[int, set[str]] = defaultdict(set)
+        i = position.get(track_id)
+        if i is not None:
+            credits[i].append(name)
+    listed = np.zeros(n, dtype=np.int64)
     entries = MasterListEntry.objects.filter(master_list__in=MasterList.objects.visible_to(user))
-    if narrowed:
-        entries = entries.filter(track__in=tracks)
+    if only is not None:
+        entries = entries.filter(track_id__in=id_list(ids))
     for track_id, kind in entries.values_list("track_id", "master_list__phase_kind"):
-        lists[track_id].add(kind)
-    affinity, removed = {}, {}
+        i = position.get(track_id)
+        if i is not None:
+            listed[i] |= list_bit(kind)
+    numbers = np.array([row[5:] for row in rows], dtype=np.float64).reshape(n, 6 + len(extra_columns))  # None: nan
+    tempo = numbers[:, 2]
+    person = _person(user, position, tempo)
+    pool = Pool.from_columns(
+        keys=[str(pk) for pk in ids],
+        titles=[row[1] for row in rows],
+        artists=[names or [row[2]] for names, row in zip(credits, rows, strict=True)],
+        songs=[row[3] for row in rows],
+        genres=[row[4] for row in rows],
+        duration_s=numbers[:, 0] / 1000,
+        explicit=numbers[:, 1] > 0,
+        tempo=tempo,
+        energy=numbers[:, 3],
+        valence=numbers[:, 4],
+        danceability=numbers[:, 5],
+        listed=listed,
+        **person,
+    )
+    if extra_columns:
+        # Nothing but the taste model reads these.
+        pool.add_features(**{name: numbers[:, 6 + i] for i, name in enumerate(TASTE_FIELDS)})
+    if model:
+        pool.taste = Taste.from_dict(model).bind(pool)
+    return pool
+
+
+def _person(user, position: dict[int, int], tempo: np.ndarray) -> dict[str, np.ndarray]:
+    """What the user's history and feedback say about the tracks at these positions, as Pool arrays; their own
+    tempo fixes are written into `tempo`."""
+    n = len(position)
+    plays, skips, removed = np.zeros(n), np.zeros(n), np.zeros(n)
+    liked, saved, top = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     if user is not None:
-        affinity = {
-            track_id: Affinity(plays, skips, liked, saved or in_playlists, top_rank is not None, tempo)
-            for track_id, plays, skips, liked, saved, in_playlists, top_rank, tempo in TrackAffinity.objects.for_user(
-                user
-            ).values_list(
-                "track_id", "play_count", "skip_count", "liked", "saved", "in_playlists", "top_rank", "tempo_override"
-            )
-        }
-        removed = dict(
+        rows = TrackAffinity.objects.for_user(user).values_list(
+            "track_id", "play_count", "skip_count", "liked", "saved", "in_playlists", "top_rank", "tempo_override"
+        )
+        for track_id, play_count, skip_count, like, save, in_playlists, top_rank, tempo_override in rows:
+            i = position.get(track_id)
+            if i is None:
+                continue
+            plays[i], skips[i], liked[i] = play_count, skip_count, like
+            saved[i], top[i] = save or in_playlists, top_rank is not None
+            if tempo_override is not None:
+                tempo[i] = tempo_override
+        rejections = (
             Feedback.objects.filter(user=user, kind__in=REJECTIONS)
             .values("track_id")
             .annotate(n=Count("id"))
             .values_list("track_id", "n")
         )
-    model = None
-    if user is not None and with_taste:
-        model = TasteProfile.objects.filter(user=user).values_list("model", flat=True).first()
-    extra_columns = TASTE_COLUMNS if model or taste_features else ()
-    rows = tracks.order_by("pk").values_list(  # the catalog's own ordering (by name) costs a sort for nothing
-        "pk",
-        "title",
-        "artist_names",
-        "duration_ms",
-        "explicit",
-        "genre",
-        "features__tempo",
-        "features__energy",
-        "features__valence",
-        "features__danceability",
-        "song_key",
-        *extra_columns,
-    )
-    records, extras = [], []
-    for (
-        pk,
-        title,
-        artist_names,
-        duration_ms,
-        explicit,
-        genre,
-        tempo,
-        energy,
-        valence,
-        danceability,
-        song,
-        *extra,
-    ) in rows:
-        known = affinity.get(pk, NO_AFFINITY)
-        records.append(
-            TrackRecord(
-                key=str(pk),
-                title=title,
-                artists=tuple(credits.get(pk) or [artist_names]),
-                duration_ms=duration_ms,
-                tempo=tempo if known.tempo is None else known.tempo,
-                energy=energy,
-                valence=valence,
-                danceability=danceability,
-                genre=genre,
-                explicit=explicit,
-                plays=known.plays,
-                skips=known.skips,
-                liked=known.liked,
-                saved=known.saved,
-                top=known.top,
-                removed=removed.get(pk, 0),
-                lists=frozenset(lists.get(pk, ())),
-                song=song,
-            )
-        )
-        extras.append(extra)
-    pool = Pool.from_records(records, taste_features=False)
-    if extra_columns:
-        # Straight into arrays (None reads as nan): nothing but the taste model reads them.
-        values = np.array(extras, dtype=np.float64).reshape(-1, len(TASTE_FIELDS))
-        pool.add_features(**{name: values[:, i] for i, name in enumerate(TASTE_FIELDS)})
-    if model:
-        pool.taste = Taste.from_dict(model).bind(pool)
-    return pool
+        for track_id, count in rejections:
+            i = position.get(track_id)
+            if i is not None:
+                removed[i] = count
+    return {"plays": plays, "skips": skips, "removed": removed, "liked": liked, "saved": saved, "top": top}
+
+
+def plan_pool(
+    user,
+    plan: PlanSpec,
+    prefs: Preferences,
+    weights: Weights,
+    keep: Iterable[int] = (),
+    per_section: int = NEAR_PER_SECTION,
+) -> Pool:
+    """The pool Generate hands the engine: the tracks that can matter near each section's targets (mixes.nearby),
+    and every track the person knows or has feedback on, the Master Lists of the plan's phase kinds, the seed
+    artists' tracks and `keep` (a regeneration's locked tracks). Its size follows the plan and the person, never
+    the catalog."""
+    return pool_near(user, pieces(plan, per_section), prefs, weights, keep)
+
+
+def slot_pool(
+    user, plan: PlanSpec, section: int, start_s: float, duration_s: float, prefs: Preferences, weights: Weights,
+    keep: Iterable[int],
+) -> Pool:  # fmt: skip
+    """A swap's pool: the tracks that can matter at one slot (its target over [start_s, start_s + duration_s]),
+    the person's own as for a plan, and `keep` (the mix's tracks)."""
+    piece = slot_piece(plan, section, start_s, duration_s, SWAP_CANDIDATES)
+    return pool_near(user, [piece], prefs, weights, keep)
+
+
+def pool_near(user, near: list[Piece], prefs: Preferences, weights: Weights, keep: Iterable[int] = ()) -> Pool:
+    """The tracks that can matter near these pieces (mixes.nearby), the person's own, the Master Lists of the
+    pieces' kinds, the seed artists' tracks and `keep`, read through one subquery (a UNION of each kind)."""
+    lists = MasterList.objects.visible_to(user).filter(phase_kind__in={piece.kind for piece in near})
+    theirs = [MasterListEntry.objects.filter(master_list__in=lists).values("track_id")]
+    if user is not None:
+        theirs += [
+            TrackAffinity.objects.for_user(user).values("track_id"),
+            Feedback.objects.filter(user=user).values("track_id"),
+        ]
+    if prefs.seed_artists:
+        theirs.append(TrackArtist.objects.filter(artist__name__in=prefs.seed_artists).values("track_id"))
+    if keep := list(keep):
+        theirs.append(Track.objects.filter(pk__in=keep).values("pk"))
+    model = taste_model(user)
+    taste = Taste.from_dict(model) if model and weights.taste else None
+    search = nearby.near(near, weights, prefs, taste)
+    parts = [(search.sql, search.params), *(part.query.sql_with_params() for part in theirs)]
+    union = " UNION ".join(f"SELECT * FROM ({sql}) AS part{i}" for i, (sql, _) in enumerate(parts))
+    only = Q(pk__in=RawSQL(union, [value for _, params in parts for value in params]))
+    return load_pool(user, only=only, taste=model)
+
+
+def taste_model(user) -> dict | None:
+    """The person's stored taste model (JSON), if any."""
+    if user is None:
+        return None
+    return TasteProfile.objects.filter(user=user).values_list("model", flat=True).first()
 
 
 def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
@@ -164,27 +219,6 @@ def preferences_for(user, mix: SessionMix | None = None) -> Preferences:
         familiarity=mix.familiarity,
         explicit_allowed=mix.explicit_allowed,
     )
-
-
-def swap_candidates(user, spec: PlanSpec, section: int, items: list[MixTrack]) -> Q:
-    """The tracks a swap chooses from: the mix's own, the person's (history, likes, corrections),
-    and the SWAP_CANDIDATES closest to the section's tempo in each reading (straight, double, half
-    time) within its energy range — enough for every good fit, however big the catalog.
-    """
-    part = spec.sections()[section]
-    targets = [spec.target_at(part.start_s + part.duration_s * i / 8) for i in range(9)]
-    low = min(t for t, _ in targets) - SWAP_TEMPO_MARGIN
-    high = max(t for t, _ in targets) + SWAP_TEMPO_MARGIN
-    energy = (min(e for _, e in targets) - SWAP_ENERGY_MARGIN, max(e for _, e in targets) + SWAP_ENERGY_MARGIN)
-    ids = {item.track_id for item in items}
-    for factor in (1, 2, 0.5):
-        middle = (low + high) / 2 * factor
-        near = Track.objects.filter(
-            features__tempo__range=(low * factor, high * factor), features__energy__range=energy
-        ).order_by(Abs(F("features__tempo") - middle))
-        ids.update(near.values_list("pk", flat=True)[:SWAP_CANDIDATES])
-    # A plain list (at most a few thousand ids) and one simple subquery: both fast on SQLite and PostgreSQL.
-    return Q(pk__in=sorted(ids)) | Q(pk__in=TrackAffinity.objects.for_user(user).values("track_id"))
 
 
 def rejected_keys(mix: SessionMix) -> frozenset[str]:

@@ -20,7 +20,7 @@ from mixes.engine.plan import TEMPO_RANGE, PlanSpec
 from mixes.engine.scorer import Weights
 from mixes.engine.seeds import closest_slot
 from mixes.models import Feedback, MixTrack, MixType, ScorerConfig, SessionMix, WorkoutPlan
-from mixes.pools import load_pool, preferences_for, rejected_keys, swap_candidates
+from mixes.pools import load_pool, plan_pool, preferences_for, rejected_keys, slot_pool
 from mixes.tasks import enqueue_taste_rebuild
 from mixes.undo import Undo
 from music.models import MusicPreferences, TrackAffinity
@@ -76,8 +76,8 @@ def create_mix(
         explicit_allowed=explicit_allowed,
         scorer_settings=ScorerConfig.active().as_dict(),
     )
-    pool = load_pool(user)
-    result = generate(pool, spec, preferences_for(user, mix), Weights.from_dict(mix.scorer_settings), seed=mix.seed)
+    prefs, weights = preferences_for(user, mix), Weights.from_dict(mix.scorer_settings)
+    result = generate(plan_pool(user, spec, prefs, weights), spec, prefs, weights, seed=mix.seed)
     with transaction.atomic():
         mix.notes = result.notes
         mix.save()
@@ -93,12 +93,12 @@ def regenerate(mix: SessionMix, *, seed_artists: Iterable[str], seed_genres: Ite
     mix.seed_artists = list(seed_artists)
     mix.seed_genres = list(seed_genres)
     mix.seed += 1
-    pool = load_pool(mix.owner)
+    spec, prefs, weights = mix.plan_spec(), preferences_for(mix.owner, mix), Weights.from_dict(mix.scorer_settings)
     result = generate(
-        pool,
-        mix.plan_spec(),
-        preferences_for(mix.owner, mix),
-        Weights.from_dict(mix.scorer_settings),
+        plan_pool(mix.owner, spec, prefs, weights, keep=[item.track_id for item in items if item.locked]),
+        spec,
+        prefs,
+        weights,
         seed=mix.seed,
         locked=locked,
         exclude_keys=rejected_keys(mix),
@@ -120,16 +120,19 @@ def swap_track(mix: SessionMix, item: MixTrack) -> Undo | None:
     _refuse_locked(item, "swap")
     items = list(mix.tracks.select_related("track"))
     section, slot = next((s, i) for s, i, other in _slots(items) if other.pk == item.pk)
-    spec = mix.plan_spec()
-    pool = load_pool(mix.owner, only=swap_candidates(mix.owner, spec, section, items))
+    spec, prefs, weights = mix.plan_spec(), preferences_for(mix.owner, mix), Weights.from_dict(mix.scorer_settings)
+    start_s = sum(other.track.duration_ms for other in items[: items.index(item)]) / 1000
+    pool = slot_pool(
+        mix.owner, spec, section, start_s, item.track.duration_ms / 1000, prefs, weights, [i.track_id for i in items]
+    )
     pick = replacement(
         pool,
         spec,
         _section_keys(mix, items),
         section,
         slot,
-        preferences_for(mix.owner, mix),
-        Weights.from_dict(mix.scorer_settings),
+        prefs,
+        weights,
         exclude_keys=rejected_keys(mix) | {str(item.track_id)},
         seed=mix.seed,
     )

@@ -115,7 +115,7 @@ def collect_evidence(user, profile: TasteProfile, now: datetime) -> Evidence:
             signals.append((track_id, FEEDBACK_KINDS[kind], _days(now, created_at), 1))
     avoided = tuple(MusicPreferences.of(user).excluded_artists.values_list("name", flat=True))
     track_ids = sorted({signal[0] for signal in signals})
-    pool = load_pool(user, only=Q(pk__in=track_ids), with_taste=False, taste_features=True)
+    pool = load_pool(user, only=Q(pk__in=track_ids), taste=False, taste_features=True)
     kept = [signal for signal in signals if pool.has(str(signal[0]))]
     return Evidence(
         pool=pool,

@@ -6,11 +6,13 @@ query parameters, artists and credits in one pass per chunk, plays in many-row I
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import connections, router
+from django.db.models.expressions import RawSQL
 
 from music.models import Artist, Play, TrackArtist
 
@@ -24,35 +26,157 @@ def chunks(items: Sequence, size: int = CHUNK_SIZE) -> Iterator[Sequence]:
         yield items[start : start + size]
 
 
-def resolve_artists(names: Iterable[str]) -> dict[str, int]:
-    """Artist ids by name, creating the missing ones, in a few queries per couple of thousand names."""
-    wanted = sorted(set(names))
-    ids: dict[str, int] = {}
-    for chunk in chunks(wanted):
-        ids.update(Artist.objects.filter(name__in=chunk).values_list("name", "pk"))
-    missing = [name for name in wanted if name not in ids]
-    if missing:
-        Artist.objects.bulk_create([Artist(name=name) for name in missing], ignore_conflicts=True)
-        for chunk in chunks(missing):
-            ids.update(Artist.objects.filter(name__in=chunk).values_list("name", "pk"))
+def id_list(ids: Iterable[int], using: str = "default") -> RawSQL:
+    """Any number of ids as a subquery with one parameter (`pk__in=id_list(ids)`): PostgreSQL takes them as one
+    array, SQLite as one JSON list; a list of placeholders would cost a parameter each, past SQLite's limit."""
+    ids = [int(pk) for pk in ids]
+    if connections[using].vendor == "postgresql":
+        # One text parameter: psycopg spends longer adapting a list of thousands of ints than PostgreSQL parsing it.
+        return RawSQL("SELECT unnest(%s::bigint[])", ("{" + ",".join(map(str, ids)) + "}",))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(ids),))
+
+
+def text_list(values: Iterable[str], using: str = "default") -> RawSQL:
+    """The same for text (Spotify ids, song keys): one array or JSON parameter."""
+    values = list(values)
+    if connections[using].vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", (values,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values),))
+
+
+def upsert(
+    model,
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT rows (tuples in `columns`' order) in bulk; on a conflict on `conflict`, update `update` (none: leave the
+    row as it is); return `returning` of the rows written.
+
+    PostgreSQL copies the rows into a temporary table (COPY: nothing to build or parse per row) and inserts from it
+    in one statement; SQLite takes many rows a statement. Column names are ours, never text from outside.
+    """
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(column) for column in columns)
+    action = ""
+    if conflict:
+        sets = ", ".join(f"{quote(column)} = EXCLUDED.{quote(column)}" for column in update)
+        action = (
+            f" ON CONFLICT ({', '.join(quote(c) for c in conflict)}) DO {f'UPDATE SET {sets}' if update else 'NOTHING'}"
+        )
+    back = f" RETURNING {', '.join(quote(column) for column in returning)}" if returning else ""
+    written: list[tuple] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            staging = quote(f"staging_{model._meta.db_table}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}{action}{back}")
+            if returning:
+                written = cursor.fetchall()
+            cursor.execute(f"DROP TABLE {staging}")
+            return written
+        per_statement = max(1, min(500, (connection.features.max_query_params or 999) // len(columns)))
+        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for chunk in chunks(rows, per_statement):
+            values = ", ".join([placeholders] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {values}{action}{back}", [v for row in chunk for v in row]
+            )
+            if returning:
+                written += cursor.fetchall()
+    return written
+
+
+def lock_for_writing(model) -> None:
+    """Within a transaction, keep others from writing the model's table until it ends (reading goes on): what the
+    transaction finds missing stays missing. SQLite has one writer at a time anyway."""
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, new_ids: bool = False) -> list[int]:
+    """INSERT rows that conflict with nothing (new tracks while the caller holds the table's write lock, rows of
+    tracks just made), in bulk; with `new_ids`, give each row a new id and return them in order.
+
+    PostgreSQL COPYs them straight into the table (ids drawn from its sequence first); SQLite takes many rows a
+    statement (RETURNING the ids).
+    """
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        return [pk for (pk,) in upsert(model, columns, rows, returning=["id"] if new_ids else ())]
+    quote = connection.ops.quote_name
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if new_ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [model._meta.db_table, len(rows)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            columns, rows = ("id", *columns), [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+        names = ", ".join(quote(column) for column in columns)
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
     return ids
 
 
-def save_credits(credits: dict[int, list[int]]) -> set[int]:
-    """Make each track's credited artists, in order, these; return the tracks whose credits changed."""
+def resolve_artists(names: Iterable[str]) -> dict[str, int]:
+    """Artist ids by name, creating the missing ones, in a few queries per couple of thousand names."""
+    return ArtistIds().resolve(names)
+
+
+class ArtistIds:
+    """Artist ids by name, remembered: an import of a million rows asks the database about each artist once."""
+
+    def __init__(self):
+        self.known: dict[str, int] = {}
+
+    def resolve(self, names: Iterable[str]) -> dict[str, int]:
+        """The ids of these names (and of every name asked before), creating the missing artists."""
+        wanted = sorted(set(names) - self.known.keys())
+        for chunk in chunks(wanted):
+            self.known.update(Artist.objects.filter(name__in=chunk).values_list("name", "pk"))
+        missing = [name for name in wanted if name not in self.known]
+        if missing:
+            Artist.objects.bulk_create([Artist(name=name) for name in missing], ignore_conflicts=True)
+            for chunk in chunks(missing):
+                self.known.update(Artist.objects.filter(name__in=chunk).values_list("name", "pk"))
+        return self.known
+
+
+def save_credits(credits: dict[int, list[int]], fresh: Iterable[int] = ()) -> set[int]:
+    """Make each track's credited artists, in order, these; return the tracks whose credits changed. `fresh`
+    tracks were just made: they have none yet."""
     current: dict[int, list[int]] = defaultdict(list)
-    for chunk in chunks(list(credits)):
-        pairs = TrackArtist.objects.filter(track_id__in=chunk).order_by("track_id", "position")
-        for track_id, artist_id in pairs.values_list("track_id", "artist_id"):
-            current[track_id].append(artist_id)
+    fresh = set(fresh)
+    held = id_list(track_id for track_id in credits if track_id not in fresh)
+    pairs = TrackArtist.objects.filter(track_id__in=held).order_by("track_id", "position")
+    for track_id, artist_id in pairs.values_list("track_id", "artist_id"):
+        current[track_id].append(artist_id)
     stale = [track_id for track_id, artists in credits.items() if current.get(track_id, []) != artists]
-    for chunk in chunks([track_id for track_id in stale if track_id in current]):
-        TrackArtist.objects.filter(track_id__in=chunk).delete()
-    TrackArtist.objects.bulk_create(
-        TrackArtist(track_id=track_id, artist_id=artist_id, position=position)
-        for track_id in stale
-        for position, artist_id in enumerate(credits[track_id])
-    )
+    if replaced := [track_id for track_id in stale if track_id in current]:
+        TrackArtist.objects.filter(track_id__in=id_list(replaced)).delete()
+    rows = [
+        (track_id, artist_id, position) for track_id in stale for position, artist_id in enumerate(credits[track_id])
+    ]
+    insert(TrackArtist, ("track_id", "artist_id", "position"), rows)
     return set(stale)
 
 

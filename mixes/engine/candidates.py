@@ -3,10 +3,14 @@
 `Rules` keeps what may play at all (features known, long enough, explicit filter, never-play artists, tracks taken
 out, "familiar" 0); `candidates` finds the best thousand for a stretch of the plan by binary search on the pool's
 tempo order and an estimate of the score, plus a seed artist's tracks and every known track within the tempo
-tolerance. Plain NumPy.
+tolerance. `pieces` cuts a plan's target paths into the short stretches the database looks around to hand the engine
+a pool (mixes.nearby). Plain NumPy.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,6 +28,9 @@ WINDOWS = ((2.0, 0.05), (4.0, 0.1), (8.0, 0.2), (20.0, 0.4))
 MIN_CANDIDATES = 300
 # A seed artist's tracks compete within this (BPM, energy) window whatever window the others came from.
 SEED_WINDOW = (8.0, 0.2)
+# The database's prefilter looks around pieces of each section's target paths at most this long (BPM, energy), so a
+# ramp gets candidates all along it.
+PIECE = (1.0, 0.025)
 
 
 class Rules:
@@ -67,6 +74,42 @@ def segments(plan: PlanSpec, section: Section) -> list[tuple[tuple[float, float]
             previous = phases[i - 1]
             ends.append(((previous.tempo[1], previous.energy[1]), (phase.tempo[0], phase.energy[0])))
     return sorted({(low, high) for low, high in map(sorted, ends)})
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A short stretch of a section's target path, from (tempo, energy) to (tempo, energy) (the same point for a
+    steady phase), the section's phase kind, and how many tracks to find nearest it."""
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+    kind: str
+    tracks: int
+
+
+def pieces(plan: PlanSpec, per_section: int) -> list[Piece]:
+    """Every section's target paths (`segments`) cut into pieces of at most PIECE, sharing `per_section` tracks.
+
+    A piece two sections of a kind ask for is asked for once, for the larger number of tracks.
+    """
+    wanted: dict[tuple[tuple[float, float], tuple[float, float], str], int] = {}
+    for section in plan.sections():
+        cuts = []
+        for (t0, e0), (t1, e1) in segments(plan, section):
+            steps = max(1, math.ceil(max(abs(t1 - t0) / PIECE[0], abs(e1 - e0) / PIECE[1])))
+            ends = [(t0 + (t1 - t0) * i / steps, e0 + (e1 - e0) * i / steps) for i in range(steps + 1)]
+            cuts += [(start, end, section.kind) for start, end in zip(ends, ends[1:], strict=False)]
+        share = math.ceil(per_section / len(cuts))
+        for cut in cuts:
+            wanted[cut] = max(wanted.get(cut, 0), share)
+    return [Piece(start, end, kind, tracks) for (start, end, kind), tracks in wanted.items()]
+
+
+def slot_piece(plan: PlanSpec, section: int, start_s: float, duration_s: float, tracks: int) -> Piece:
+    """The piece one slot of a mix looks around (a swap): the plan's target averaged over the slot's span."""
+    tempo, energy = plan.music_plan().mean_target(start_s, start_s + duration_s)
+    kind = plan.sections()[min(section, len(plan.sections()) - 1)].kind
+    return Piece((tempo, energy), (tempo, energy), kind, tracks)
 
 
 def gap(tempo: np.ndarray, low: float, high: float) -> np.ndarray:

@@ -9,9 +9,9 @@ compared folded: case, accents and punctuation do not count), and are the same s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,6 +55,10 @@ class TrackRecord:
     top: bool = False  # one of their Spotify top tracks
     lists: frozenset[str] = frozenset()  # phase kinds whose Master List (global or theirs) holds the track
     song: str = ""  # music.normalize.song_key(title, main artist), when the caller has it already
+
+
+# Artist names recur from pool to pool: each is folded once per process (folding is the slow part of building one).
+_fold_name = lru_cache(maxsize=1 << 16)(fold)
 
 
 def list_bit(kind: str) -> int:
@@ -178,57 +182,18 @@ class Pool:
         for record in records:
             unique.setdefault(str(record.key), record)
         rows = list(unique.values())
-        artist_index: dict[str, int] = {}
-        artist_names: list[str] = []
-        song_index: dict[str, int] = {}
-        genre_index: dict[str, int] = {}
-        genre_names: list[str] = []
-        genres: list[int] = []
-        ptr = [0]
-        flat: list[int] = []
-        songs: list[int] = []
-        folded_names: dict[str, str] = {}  # folding is the slow part of loading; most artists recur
-        folded_genres: dict[str, str] = {}
-        for row in rows:
-            for name in row.artists:
-                folded = folded_names.get(name)
-                if folded is None:
-                    folded = folded_names[name] = fold(name)
-                if not folded:
-                    continue
-                if folded not in artist_index:
-                    artist_index[folded] = len(artist_names)
-                    artist_names.append(name)
-                flat.append(artist_index[folded])
-            ptr.append(len(flat))
-            identity = row.song
-            if not identity:
-                main = row.artists[0] if row.artists else ""
-                # A track without a title cannot be matched with another: it is its own song.
-                identity = song_key(row.title, main) if fold(row.title) else f"#{row.key}"
-            songs.append(song_index.setdefault(identity, len(song_index)))
-            folded_genre = folded_genres.get(row.genre)
-            if folded_genre is None:
-                folded_genre = folded_genres[row.genre] = fold(row.genre)
-            if folded_genre not in genre_index:
-                genre_index[folded_genre] = len(genre_names)
-                genre_names.append(row.genre.strip())
-            genres.append(genre_index[folded_genre])
         taste = {name: _floats(getattr(row, name) for row in rows) for name in TASTE_ARRAYS} if taste_features else {}
-        return cls(
+        return cls.from_columns(
             keys=[str(row.key) for row in rows],
             titles=[row.title for row in rows],
-            genre_names=genre_names,
-            genre_id=np.array(genres, dtype=np.int64),
-            artist_names=artist_names,
-            artist_ptr=np.array(ptr, dtype=np.int64),
-            artist_ids=np.array(flat, dtype=np.int64),
-            song_id=np.array(songs, dtype=np.int64),
+            artists=[row.artists for row in rows],
+            songs=[row.song for row in rows],
+            genres=[row.genre for row in rows],
+            duration_s=np.array([row.duration_ms / 1000 for row in rows], dtype=np.float64),
             tempo=_floats(row.tempo for row in rows),
             energy=_floats(row.energy for row in rows),
             valence=_floats(row.valence for row in rows),
             danceability=_floats(row.danceability for row in rows),
-            duration_s=np.array([row.duration_ms / 1000 for row in rows], dtype=np.float64),
             explicit=np.array([bool(row.explicit) for row in rows], dtype=bool),
             plays=np.array([row.plays for row in rows], dtype=np.float64),
             skips=np.array([row.skips for row in rows], dtype=np.float64),
@@ -238,8 +203,70 @@ class Pool:
             top=np.array([bool(row.top) for row in rows], dtype=bool),
             listed=np.array([list_bits(row.lists) for row in rows], dtype=np.int64),
             skipped_rows=skipped_rows,
-            artist_folded=list(artist_index),
             **taste,
+        )
+
+    @classmethod
+    def from_columns(
+        cls,
+        *,
+        keys: list[str],
+        titles: list[str],
+        artists: Sequence[Sequence[str]],
+        songs: Sequence[str],
+        genres: Sequence[str],
+        **arrays,
+    ) -> Pool:
+        """A pool of parallel columns, one entry per track (keys distinct): artist names in credit order, song keys
+        ("" for one worked out from the title and main artist), genres, and the other arrays Pool() takes, by name
+        (plays, skips, removed and liked may be left out: none)."""
+        artist_index: dict[str, int] = {}
+        artist_names: list[str] = []
+        song_index: dict[str, int] = {}
+        genre_index: dict[str, int] = {}
+        genre_names: list[str] = []
+        genre_ids: list[int] = []
+        ptr = [0]
+        flat: list[int] = []
+        song_ids: list[int] = []
+        folded_genres: dict[str, str] = {}
+        for key, title, names, song, genre in zip(keys, titles, artists, songs, genres, strict=True):
+            for name in names:
+                folded = _fold_name(name)
+                if not folded:
+                    continue
+                if folded not in artist_index:
+                    artist_index[folded] = len(artist_names)
+                    artist_names.append(name)
+                flat.append(artist_index[folded])
+            ptr.append(len(flat))
+            if not song:
+                main = names[0] if names else ""
+                # A track without a title cannot be matched with another: it is its own song.
+                song = song_key(title, main) if fold(title) else f"#{key}"
+            song_ids.append(song_index.setdefault(song, len(song_index)))
+            folded_genre = folded_genres.get(genre)
+            if folded_genre is None:
+                folded_genre = folded_genres[genre] = fold(genre)
+            if folded_genre not in genre_index:
+                genre_index[folded_genre] = len(genre_names)
+                genre_names.append(genre.strip())
+            genre_ids.append(genre_index[folded_genre])
+        n = len(keys)
+        for name in ("plays", "skips", "removed"):
+            arrays.setdefault(name, np.zeros(n, dtype=np.float64))
+        arrays.setdefault("liked", np.zeros(n, dtype=bool))
+        return cls(
+            keys=keys,
+            titles=titles,
+            genre_names=genre_names,
+            genre_id=np.array(genre_ids, dtype=np.int64),
+            artist_names=artist_names,
+            artist_ptr=np.array(ptr, dtype=np.int64),
+            artist_ids=np.array(flat, dtype=np.int64),
+            song_id=np.array(song_ids, dtype=np.int64),
+            artist_folded=list(artist_index),
+            **arrays,
         )
 
     def resample(self, n: int, seed: int = 0) -> Pool:

@@ -3,9 +3,9 @@ providers that closed their doors to us."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Q, Value
-from django.db.models.functions import Left, StrIndex
+from django.db import connections, models
+from django.db.models import F, Q, Value
+from django.db.models.functions import Floor, Left, StrIndex
 from django.utils import timezone
 
 from music.catalog_csv import ALL_FEATURE_FIELDS, EXTRA_FEATURE_FIELDS, FEATURE_FIELDS, FEATURE_RANGES
@@ -42,8 +42,10 @@ class Source(models.TextChoices):
     @classmethod
     def rank(cls, value: str | None) -> int:
         """Higher is more trusted; an unknown or missing source ranks lowest."""
-        order = list(cls.values)
-        return order.index(value) if value in order else -1
+        return _SOURCE_RANKS.get(value, -1)  # type: ignore[arg-type]
+
+
+_SOURCE_RANKS = {value: rank for rank, value in enumerate(Source.values)}
 
 
 class TrackQuerySet(models.QuerySet):
@@ -52,14 +54,28 @@ class TrackQuerySet(models.QuerySet):
         catalog = Q(added_by__isnull=True)
         return self.filter(catalog | Q(added_by=user) if user is not None and user.pk else catalog)
 
+    def genres(self) -> list[str]:
+        """The genres tracks have (as stored, not empty), in order: read from the genre index one genre at a time
+        (a skip scan), so it costs the same however many tracks there are."""
+        table, column = self.model._meta.db_table, self.model._meta.get_field("genre").column
+        sql = (
+            f"WITH RECURSIVE g(genre) AS (SELECT MIN({column}) FROM {table} WHERE {column} > '' "
+            f"UNION ALL SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > g.genre) FROM g "
+            f"WHERE g.genre IS NOT NULL) SELECT genre FROM g WHERE genre IS NOT NULL"
+        )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql)
+            return [genre for (genre,) in cursor.fetchall()]
+
     def vouch(self) -> int:
         """Staff vouch for these tracks: they join the catalog, for everyone. How many changed."""
         return self.filter(added_by__isnull=False).update(added_by=None)
 
 
 class Track(models.Model):
-    spotify_id = models.CharField(max_length=32, unique=True, null=True, blank=True)
-    isrc = models.CharField(max_length=12, blank=True, db_index=True)
+    # Unique (Meta), NULL when unknown: many tracks may lack one, and NULLs never collide.
+    spotify_id = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    isrc = models.CharField(max_length=12, blank=True)
     title = models.CharField(max_length=500)
     artists = models.ManyToManyField(Artist, through="TrackArtist", related_name="tracks")
     artist_names = models.CharField(max_length=1000, help_text="Display form, in credit order.")
@@ -67,13 +83,12 @@ class Track(models.Model):
     release_year = models.PositiveSmallIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField()
     explicit = models.BooleanField(default=False)
-    genre = models.CharField(max_length=60, blank=True, db_index=True)
+    genre = models.CharField(max_length=60, blank=True)
     image_url = models.URLField(
         max_length=500, blank=True, help_text="The album's smallest cover image, as Spotify gives it; blank: none."
     )
     song_key = models.CharField(
         max_length=SONG_KEY_MAX_LENGTH,
-        db_index=True,
         help_text="Normalized title and main artist: the same song under another id.",
     )
     # The title part of song_key (normalize.fold leaves no "|" in a title): a play finds its song by
@@ -82,7 +97,6 @@ class Track(models.Model):
         expression=Left("song_key", StrIndex("song_key", Value("|")) - 1),
         output_field=models.CharField(max_length=SONG_KEY_MAX_LENGTH),
         db_persist=True,
-        db_index=True,
     )
     spotify_search_failed_at = models.DateTimeField(
         null=True, blank=True, help_text="When a Spotify search found no match; not searched again unless asked."
@@ -102,9 +116,18 @@ class Track(models.Model):
     class Meta:
         ordering = ["artist_names", "title"]
         constraints = [
+            models.UniqueConstraint(fields=["spotify_id"], name="unique_track_spotify_id"),
             models.UniqueConstraint(
                 fields=["song_key"], condition=Q(spotify_id__isnull=True), name="unique_song_without_spotify_id"
             ),
+        ]
+        # Declared here rather than with db_index, which on PostgreSQL adds a second, LIKE-pattern index to each
+        # text column: nothing here searches these by pattern, and every import would keep them up to date.
+        indexes = [
+            models.Index(fields=["isrc"], name="track_isrc"),
+            models.Index(fields=["genre"], name="track_genre"),
+            models.Index(fields=["song_key"], name="track_song_key"),
+            models.Index(fields=["song_title"], name="track_song_title"),
         ]
 
     def __str__(self) -> str:
@@ -120,13 +143,34 @@ class Track(models.Model):
 
 
 class TrackArtist(models.Model):
-    track = models.ForeignKey(Track, on_delete=models.CASCADE)
+    # Found by track through the index below, which also hands a pool its credits in order without the table.
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, db_index=False)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position"]
         constraints = [models.UniqueConstraint(fields=["track", "artist"], name="unique_track_artist")]
+        indexes = [models.Index(fields=["track", "position"], include=["artist"], name="credits_in_order")]
+
+
+# Steps of energy the search index is cut into (AudioFeatures.energy_cell).
+ENERGY_CELLS = 100
+# What Generate's search reads besides the energy step and tempo (the index carries them).
+SEARCH_COLUMNS = (
+    "track",
+    "energy",
+    "valence",
+    "danceability",
+    "acousticness",
+    "instrumentalness",
+    "speechiness",
+    "loudness",
+    "track_genre",
+    "track_release_year",
+    "track_duration_ms",
+    "track_explicit",
+)
 
 
 def _feature_range(name: str) -> list:
@@ -147,6 +191,15 @@ class AudioFeatures(models.Model):
     FIELDS = FEATURE_FIELDS
     EXTRA_FIELDS = EXTRA_FEATURE_FIELDS
     ALL_FIELDS = ALL_FEATURE_FIELDS
+    # Columns the database keeps for Generate's search (below): no feature of the track's sound.
+    SEARCH_FIELDS = (
+        "track_genre",
+        "track_release_year",
+        "track_duration_ms",
+        "track_explicit",
+        "in_catalog",
+        "energy_cell",
+    )
 
     class Mode(models.IntegerChoices):
         MINOR = 0, "Minor"
@@ -173,10 +226,31 @@ class AudioFeatures(models.Model):
     asked = models.JSONField(
         default=list, blank=True, help_text="Providers already asked for this track: each is asked once, ever."
     )
+    # The track's own columns Generate's search ranks by, copied here by the database (triggers, migration 0010)
+    # whenever the track or this row is written, so that the search reads one index and no table: never set here.
+    track_genre = models.CharField(max_length=60, blank=True, db_default="", editable=False)
+    track_release_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    track_duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    track_explicit = models.BooleanField(db_default=False, editable=False)
+    in_catalog = models.BooleanField(db_default=False, editable=False, help_text="The track is the catalog's.")
+    # Energy in steps of 1 / ENERGY_CELLS: the search index leads with it, so that a box of tempo and energy is a
+    # few short index ranges (one per step, tempo within it) rather than every energy at those tempos.
+    energy_cell = models.GeneratedField(
+        expression=Floor(F("energy") * ENERGY_CELLS), output_field=models.SmallIntegerField(), db_persist=True
+    )
 
     class Meta:
         verbose_name_plural = "audio features"
-        indexes = [models.Index(fields=["tempo"]), models.Index(fields=["energy"])]
+        # Generate's search (mixes.nearby) ranks the catalog's tracks in tempo and energy ranges from this index
+        # alone (index-only scans): it carries every column the search reads.
+        indexes = [
+            models.Index(
+                fields=["energy_cell", "tempo"],
+                include=[*SEARCH_COLUMNS],
+                condition=Q(in_catalog=True),
+                name="features_search",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.tempo or '?'} BPM, energy {self.energy or '?'}"

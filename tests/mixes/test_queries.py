@@ -43,22 +43,23 @@ def test_swap_queries_do_not_grow_with_the_mix(user_client, user, catalog, htmx)
     assert count_queries(swap(short)) == count_queries(swap(long))
 
 
-def test_swap_reads_only_tracks_near_the_section_tempo(user_client, user, catalog, htmx):
-    """A swap loads the mix's tracks and those near the section's tempo, not the whole catalog."""
+def test_swap_reads_only_tracks_near_the_slot(user_client, user, catalog, htmx, monkeypatch):
+    """A swap reads the mix's tracks and the few nearest the slot's target, not the whole catalog."""
+    from mixes import pools
     from mixes.engine.pool import Pool
-    from music.models import Track
 
     mix = mix_of_minutes(user, 10)
     TrackFactory.create_batch(40, features__tempo=100, features__energy=0.7)  # far from 150, 75 and 300 BPM
-    sizes = []
-    real = Pool.from_records.__func__
+    monkeypatch.setattr(pools, "SWAP_CANDIDATES", 10)
+    keys = []
+    real = Pool.from_columns.__func__
 
-    def spy(cls, records, **kwargs):
-        records = list(records)
-        sizes.append(len(records))
-        return real(cls, records, **kwargs)
+    def spy(cls, **columns):
+        keys.append(set(columns["keys"]))
+        return real(cls, **columns)
 
     item = mix.tracks.first()
-    with mock.patch.object(Pool, "from_records", classmethod(spy)):
+    with mock.patch.object(Pool, "from_columns", classmethod(spy)):
         htmx.post(f"/mixes/{mix.pk}/tracks/{item.pk}/swap/")
-    assert sizes and sizes[0] < Track.objects.count() - 40
+    mine = {str(pk) for pk in mix.tracks.values_list("track_id", flat=True)} | {str(item.track_id)}
+    assert keys and len(keys[0] - mine) <= 10

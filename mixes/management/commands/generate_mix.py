@@ -6,6 +6,7 @@ python manage.py generate_mix --plan plan.json --catalog spotify_songs.csv --jso
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -14,7 +15,7 @@ from mixes.engine.catalog_csv import CatalogError, read_pool
 from mixes.engine.generator import MixResult, generate
 from mixes.engine.plan import MIX_TYPES, PlanError, PlanSpec
 from mixes.engine.pool import Pool
-from mixes.engine.scorer import Preferences
+from mixes.engine.scorer import Preferences, Weights
 
 
 class Command(BaseCommand):
@@ -36,10 +37,10 @@ class Command(BaseCommand):
             plan = read_plan(options["plan"]).select(options["mix_type"])
         except PlanError as error:
             raise CommandError(str(error)) from None
-        pool = load_catalog(options["catalog"])
         prefs = Preferences(
             seed_artists=frozenset(options["seed_artist"]), seed_genres=frozenset(options["seed_genre"])
         )
+        pool = load_catalog(options["catalog"], plan, prefs)
         result = generate(pool, plan, prefs, seed=options["seed"])
         notes = list(result.notes)
         if pool.skipped_rows:
@@ -67,12 +68,19 @@ def read_plan(path: str) -> PlanSpec:
         raise CommandError(f"The plan file {path} is not a usable plan: {error}") from None
 
 
-def load_catalog(path: str | None) -> Pool:
+def load_catalog(path: str | None, plan: PlanSpec, prefs: Preferences) -> Pool:
     if path is None:
-        # The database catalog, as the web app sees it (no user: no listening history).
-        from mixes.pools import load_pool
+        # The database catalog, as Generate reads it for the plan (no user: no listening history).
+        from mixes.pools import plan_pool
+        from music.models import Artist
 
-        return load_pool(user=None)
+        spelled = [
+            Artist.objects.filter(name__iexact=name).values_list("name", flat=True).first()
+            for name in prefs.seed_artists
+        ]
+        return plan_pool(
+            None, plan, replace(prefs, seed_artists=frozenset(filter(None, spelled)) | prefs.seed_artists), Weights()
+        )
     try:
         return read_pool(path)
     except CatalogError as error:

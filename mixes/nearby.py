@@ -5,21 +5,26 @@ a ramp a string of pieces). For each piece the database ranks the tracks whose t
 (itself, double, half), and energy fall in a box around the piece, the way the engine's own prefilter estimates a
 score: the tempo and energy fit to the piece, the mood fit for the phase kind, a seed genre, and the person's taste
 as far as a track's own columns tell it (genre, decade, audio-feature bins, length, explicit; the artists' part is
-left to the engine, and the person's own tracks come in anyway). It hands back the best CHOICE-th of the tracks in
-the narrowest of TIERS that holds CHOICE times the piece's share, so a big catalog is searched in a small box and
-a small one in a wide box: the work is that of the tracks handed back, never of the catalog.
+left to the engine, and the person's own tracks come in anyway). It hands back the best of CHOICE times the piece's
+share of tracks, taken from the narrowest of TIERS that holds that many, so a big catalog is searched in a small box
+and a small one in a wide box: the work is that of the tracks handed back, never of the catalog.
 
-One statement for a whole plan. PostgreSQL takes the pieces as VALUES joined LATERAL to the search (planned once,
-each box an index range scan); SQLite, which has no LATERAL join, runs the search once per piece.
+Everything is read from one index (AudioFeatures' features_search: energy step, tempo, and the columns ranked by;
+music.search_copies keeps the track's own there), never from a table. One statement for a whole plan. PostgreSQL
+takes the pieces as arrays joined LATERAL to the search, every value a parameter, so the statement's text is the
+same for every plan and person and is prepared once per connection; SQLite, which has no LATERAL join, runs the
+search once per piece with the piece's numbers written in.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections.abc import Callable
 
+import psycopg
 from django.db import connections, router
-from django.db.models.expressions import RawSQL
 
 from mixes.engine.candidates import MIN_TRACK_S, WINDOWS, Piece
 from mixes.engine.scorer import MOOD_TARGETS, MOOD_WIDTH, NEUTRAL, Preferences, Weights
@@ -33,67 +38,76 @@ from music.normalize import fold
 # (WINDOWS), which a big catalog fills many times over, then those, then everything.
 TIERS = ((0.25, 0.00625), (0.5, 0.0125), (1.0, 0.025), *WINDOWS, (250.0, 1.0))
 READINGS = (1.0, 2.0, 0.5)
-# A piece's tracks are the best of this many times as many, so that taste and mood choose, not distance alone.
-CHOICE = 2
-PIECE_COLUMNS = (
-    "low",
-    "high",
-    "energy_low",
-    "energy_high",
-    "x0",
-    "y0",
-    "vx",
-    "vy",
-    "ux",
-    "uy",
+# A piece's tracks are the best by the estimate of this many times as many, nearest first: taste and mood choose
+# among tracks that fit about equally, as in the engine (measured: 2 loses taste, 3 and 5 keep it).
+CHOICE = 3
+PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
+# What the search hands back of each track, from the index alone.
+COLUMNS = (
+    "track_id",
+    "tempo",
+    "energy",
     "valence",
-    "dance",
-    "k",
+    "danceability",
+    "acousticness",
+    "instrumentalness",
+    "speechiness",
+    "loudness",
+    "track_genre",
+    "track_release_year",
+    "track_duration_ms",
+    "track_explicit",
 )
+# The taste part of a score is w·tanh(score / 2): about w·score / 2 where scores separate tracks.
+TASTE_SCALE = 0.5
+PREP = True
 
 
-def near(
-    pieces: list[Piece],
-    weights: Weights,
-    prefs: Preferences,
-    taste: Taste | None = None,
-    using: str | None = None,
-) -> RawSQL:
-    """The ids of the tracks that can matter near each piece, as a subquery (a track may come once per piece)."""
-    using = using or router.db_for_read(AudioFeatures)
-    rows = [_piece_values(piece, weights) for piece in pieces]
-    if not rows:
-        return RawSQL(f"SELECT track_id FROM {AudioFeatures._meta.db_table} WHERE 1 = 0", ())
-    genres = _genre_values(weights, prefs, taste)
-    if connections[using].vendor == "postgresql":
-        row = "(" + ", ".join(["%s::float8"] * (len(PIECE_COLUMNS) - 1) + ["%s::int"]) + ")"
-        search, params = _search(weights, prefs, taste, genres, "postgresql", lambda name: f"p.{name}", _cells_sql)
-        sql = (
-            f"SELECT n.track_id FROM (VALUES {', '.join([row] * len(rows))}) AS p({', '.join(PIECE_COLUMNS)}) "
-            f"CROSS JOIN LATERAL ({search}) AS n"
-        )
-        return RawSQL(sql, [*(value for row in rows for value in row), *params])
-    # SQLite has no LATERAL join: the search once per piece, with the piece's numbers (ours, never text) written in.
-    parts, params = [], []
-    for row in rows:
-        values = dict(zip(PIECE_COLUMNS, row, strict=True))
-        search, search_params = _search(
-            weights,
-            prefs,
-            taste,
-            genres,
-            "sqlite",
-            lambda name, values=values: _number(values[name]),
-            lambda margin, values=values: _cells_listed(values["energy_low"], values["energy_high"], margin),
-        )
-        parts.append(f"SELECT * FROM ({search})")
-        params += search_params
-    return RawSQL(" UNION ALL ".join(parts), params)
+def search(
+    pieces: list[Piece], weights: Weights, prefs: Preferences, taste: Taste | None = None, using: str | None = None
+) -> dict[int, tuple]:
+    """The tracks that can matter near these pieces: their COLUMNS by track id."""
+    if not pieces:
+        return {}
+    connection = connections[using or router.db_for_read(AudioFeatures)]
+    terms = _Terms(connection.vendor, weights, prefs, taste)
+    values = [_piece_values(piece, weights) for piece in pieces]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(["%s::float8[]"] * len(PIECE_COLUMNS) + ["%s::int[]"])
+            sql = (
+                f"SELECT n.* FROM unnest({arrays}) AS p({', '.join(PIECE_COLUMNS)}, k) "
+                f"CROSS JOIN LATERAL ({_search(weights, prefs, terms, _lateral)}) AS n"
+            )
+            params = [[float(row[i]) for row in values] for i in range(len(PIECE_COLUMNS))]
+            params.append([int(row[-1]) for row in values])
+            rows = _prepared(connection, sql, [*params, *terms.params])
+        else:
+            parts, params = [], []
+            for row in values:
+                named = dict(zip((*PIECE_COLUMNS, "k"), row, strict=True))
+                parts.append(f"SELECT * FROM ({_search(weights, prefs, terms, _written_in(named))})")
+                params += terms.params
+            cursor.execute(" UNION ALL ".join(parts), params)
+            rows = cursor.fetchall()
+    return {row[0]: row for row in rows}
+
+
+def _prepared(connection, sql: str, params: list) -> list[tuple]:
+    """Run a statement on PostgreSQL as a prepared one (bound on the server, planned once per connection and reused,
+    which Django's client-side binding cannot do), logged as Django logs its queries."""
+    started = time.monotonic()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=PREP)
+        rows = cursor.fetchall()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return rows
 
 
 def _piece_values(piece: Piece, weights: Weights) -> tuple:
     """A piece as the search reads it: its box; its path in tolerance units (x = BPM / tolerance, y = energy /
-    tolerance) as a start, a direction and the direction over its squared length (0 for a point); its mood."""
+    tolerance) as a start, a direction and the direction over its squared length (0 for a point); its mood; k."""
     (t0, e0), (t1, e1) = piece.start, piece.end
     tol_t, tol_e = weights.tempo_tolerance_bpm, weights.energy_tolerance
     vx, vy = (t1 - t0) / tol_t, (e1 - e0) / tol_e
@@ -105,147 +119,141 @@ def _piece_values(piece: Piece, weights: Weights) -> tuple:
     return (*(float(value) for value in values), int(piece.tracks))
 
 
-def _genre_values(weights: Weights, prefs: Preferences, taste: Taste | None) -> list[tuple[str, float]]:
-    """What each of the catalog's genres (as stored) adds to a track's estimate: a seed genre, and taste."""
-    seeds = {fold(genre) for genre in prefs.seed_genres}
-    values = []
-    for genre in Track.objects.genres():
-        folded = fold(genre)
-        value = weights.seed_genre * (folded in seeds) if folded else 0.0
-        if taste is not None and folded:
-            value += _TASTE_SCALE * weights.taste * GROUP_VALUE["genre"] * taste.weight(f"genre:{folded}")
-        if value:
-            values.append((genre, value))
-    return values
+class _Piece:
+    """How the search reads a piece's values: `value(name)`, and the index's energy steps its box spans."""
+
+    def __init__(self, value: Callable[[str], str], cells: Callable[[float], str]):
+        self.value = value
+        self.cells = cells
 
 
-def _search(
-    weights: Weights,
-    prefs: Preferences,
-    taste: Taste | None,
-    genres: list[tuple[str, float]],
-    vendor: str,
-    piece: Callable[[str], str],
-    cells: Callable[[float], str],
-) -> tuple[str, list]:
-    """One piece's search and its parameters, `piece(name)` giving the SQL of each of the piece's values: the tiers
-    in turn, each its three readings nearest first, until CHOICE times the piece's share is found; the best of
-    those by the estimate."""
+def _lateral() -> _Piece:
+    """PostgreSQL: the values are the lateral row p's columns."""
+
+    def cells(margin: float) -> str:
+        low = f"GREATEST(0, FLOOR((p.energy_low - {margin!r}) * {ENERGY_CELLS}))::int"
+        high = f"LEAST({ENERGY_CELLS}, FLOOR((p.energy_high + {margin!r}) * {ENERGY_CELLS}))::int"
+        return f"f.energy_cell = ANY(ARRAY(SELECT generate_series({low}, {high})))"
+
+    return _Piece(lambda name: f"p.{name}", cells)
+
+
+def _written_in(values: dict) -> Callable[[], _Piece]:
+    """SQLite: the values written in (numbers of ours, never text from outside)."""
+
+    def cells(margin: float) -> str:
+        low = max(0, math.floor((values["energy_low"] - margin) * ENERGY_CELLS))
+        high = min(ENERGY_CELLS, math.floor((values["energy_high"] + margin) * ENERGY_CELLS))
+        return f"f.energy_cell IN ({', '.join(str(cell) for cell in range(low, high + 1))})"
+
+    def value(name: str) -> str:
+        return str(int(values[name])) if name == "k" else f"({_number(values[name])})"
+
+    return lambda: _Piece(value, cells)
+
+
+def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[[], _Piece]) -> str:
+    """One piece's search: the tiers in turn, each its three readings nearest first, until CHOICE times the piece's
+    share is found; the best of those by the estimate."""
+    piece = read()
+    p = piece.value
     table = AudioFeatures._meta.db_table
     tol_t, tol_e = weights.tempo_tolerance_bpm, weights.energy_tolerance
-    least, greatest = ("LEAST", "GREATEST") if vendor == "postgresql" else ("MIN", "MAX")
+    least, greatest = terms.least, terms.greatest
     # The catalog's tracks (the search index holds no other) that are long enough: copies of the track's columns.
     allowed = f"f.in_catalog AND f.track_duration_ms >= {MIN_TRACK_S * 1000}"
     if not prefs.explicit_allowed:
         allowed += " AND NOT f.track_explicit"
-    columns = (
-        "valence, danceability, energy, acousticness, instrumentalness, speechiness, loudness, "
-        "track_genre AS genre, track_release_year AS release_year, track_duration_ms AS duration_ms, "
-        "track_explicit AS explicit"
-    )
 
     def box(tier: tuple[float, float], reading: float) -> str:
         bpm, energy = tier
         return (
-            f"f.tempo BETWEEN ({piece('low')} - {bpm!r}) / {reading!r} AND ({piece('high')} + {bpm!r}) / {reading!r} "
-            f"AND f.energy BETWEEN {piece('energy_low')} - {energy!r} AND {piece('energy_high')} + {energy!r}"
+            f"f.tempo BETWEEN ({p('low')} - {bpm!r}) / {reading!r} AND ({p('high')} + {bpm!r}) / {reading!r} "
+            f"AND f.energy BETWEEN {p('energy_low')} - {energy!r} AND {p('energy_high')} + {energy!r}"
         )
 
     def reading_rows(tier: tuple[float, float], narrower: tuple[float, float] | None, reading: float) -> str:
         # The energy steps the box spans lead the index, so each is one short range of tempos.
-        where = f"{cells(tier[1])} AND {box(tier, reading)}"
+        where = f"{piece.cells(tier[1])} AND {box(tier, reading)} AND {allowed}"
         if narrower:
             where += f" AND NOT ({box(narrower, reading)})"
         # dx, dy: the track's offset from the piece's start in tolerance units; u: how far along the piece it lies
         # (0 to 1); ox, oy: its offset from the nearest point of the piece, which tempo and energy fit are read from.
-        dx = f"(f.tempo * {reading / tol_t!r} - {piece('x0')})"
-        dy = f"(f.energy * {1 / tol_e!r} - {piece('y0')})"
-        u = f"{greatest}(0.0, {least}(1.0, {dx} * {piece('ux')} + {dy} * {piece('uy')}))"
-        along = (
-            f"SELECT f.track_id, {dx} AS dx, {dy} AS dy, {u} AS u, {columns} FROM {table} f WHERE {where} AND {allowed}"
-        )
-        return f"SELECT a.*, dx - u * {piece('vx')} AS ox, dy - u * {piece('vy')} AS oy FROM ({along}) AS a"
+        dx = f"(f.tempo * {reading / tol_t!r} - {p('x0')})"
+        dy = f"(f.energy * {1 / tol_e!r} - {p('y0')})"
+        u = f"{greatest}(0.0, {least}(1.0, {dx} * {p('ux')} + {dy} * {p('uy')}))"
+        columns = ", ".join(f"f.{column}" for column in COLUMNS)
+        along = f"SELECT {columns}, {dx} AS dx, {dy} AS dy, {u} AS u FROM {table} f WHERE {where}"
+        return f"SELECT a.*, dx - u * {p('vx')} AS ox, dy - u * {p('vy')} AS oy FROM ({along}) AS a"
 
     tiers = []
     for i, tier in enumerate(TIERS):
         readings = " UNION ALL ".join(reading_rows(tier, TIERS[i - 1] if i else None, r) for r in READINGS)
-        tiers.append(
-            f"SELECT * FROM (SELECT * FROM ({readings}) AS r ORDER BY abs(ox) + abs(oy) LIMIT {piece('k')} * {CHOICE})"
-            f" AS t{i}"
-        )
-    enough = f"SELECT * FROM ({' UNION ALL '.join(tiers)}) AS tiers LIMIT {piece('k')} * {CHOICE}"
-    estimate, params = _estimate(weights, taste, genres, piece, greatest)
-    return f"SELECT track_id FROM ({enough}) AS e ORDER BY {estimate} DESC LIMIT {piece('k')}", params
-
-
-def _estimate(
-    weights: Weights, taste: Taste | None, genres: list[tuple[str, float]], piece, greatest: str
-) -> tuple[str, list]:
-    """The engine's estimate of a track's score near the piece (mixes.engine.candidates), as far as the search's
-    columns tell it: tempo and energy fit, mood, seed genre and taste (not the artists)."""
+        nearest = f"SELECT * FROM ({readings}) AS r"
+        tiers.append(f"SELECT * FROM ({nearest}) AS t{i}")
+    enough = f"SELECT * FROM ({' UNION ALL '.join(tiers)}) AS tiers LIMIT {p('k')} * {CHOICE}"
+    valence = f"(COALESCE(valence, {NEUTRAL!r}) - {p('valence')})"
+    dance = f"(COALESCE(danceability, {NEUTRAL!r}) - {p('dance')})"
+    mood = f"{weights.mood!r} * EXP(-0.5 * ({valence} * {valence} + {dance} * {dance}) / {MOOD_WIDTH**2!r})"
     # A fit far off is 0 to the engine; PostgreSQL refuses EXP of a number so low that the answer underflows.
     fit = (
         f"{weights.tempo!r} * EXP({greatest}(-50.0, -0.5 * ox * ox)) + "
         f"{weights.energy!r} * EXP({greatest}(-50.0, -0.5 * oy * oy))"
     )
-    valence = f"(COALESCE(valence, {NEUTRAL!r}) - {piece('valence')})"
-    dance = f"(COALESCE(danceability, {NEUTRAL!r}) - {piece('dance')})"
-    mood = f"{weights.mood!r} * EXP(-0.5 * ({valence} * {valence} + {dance} * {dance}) / {MOOD_WIDTH**2!r})"
-    parts = [fit, mood]
-    params: list = []
-    if genres:
-        parts.append(f"CASE genre {' '.join(['WHEN %s THEN %s'] * len(genres))} ELSE 0 END")
-        params = [value for pair in genres for value in pair]
-    if taste is not None:
-        parts += _taste_parts(weights, taste)
-    return " + ".join(parts), params
+    estimate = " + ".join([fit, mood, *terms.sql])
+    return f"SELECT {', '.join(COLUMNS)} FROM ({enough}) AS e ORDER BY {estimate} DESC LIMIT {p('k')}"
 
 
-# The taste part of a score is w·tanh(score / 2): about w·score / 2 where scores separate tracks.
-_TASTE_SCALE = 0.5
+class _Terms:
+    """The parts of the estimate that are the person's (a seed genre, their taste over a track's own columns), as
+    SQL terms whose numbers are parameters (`params`, in the order the terms use them): the same text for everyone.
+    PostgreSQL looks a number up in an array parameter, SQLite in a JSON list."""
 
+    def __init__(self, vendor: str, weights: Weights, prefs: Preferences, taste: Taste | None):
+        self.postgresql = vendor == "postgresql"
+        self.least, self.greatest = ("LEAST", "GREATEST") if self.postgresql else ("MIN", "MAX")
+        self.sql: list[str] = []
+        self.params: list = []
+        scale = TASTE_SCALE * weights.taste
+        seeds = {fold(genre) for genre in prefs.seed_genres}
+        genres = {}
+        for genre in Track.objects.genres():
+            folded = fold(genre)
+            value = weights.seed_genre * (folded in seeds) if folded else 0.0
+            if taste is not None and folded:
+                value += scale * GROUP_VALUE["genre"] * taste.weight(f"genre:{folded}")
+            genres[genre] = value
+        if any(genres.values()):
+            self._genre(genres)
+        if taste is None:
+            return
+        decades = [scale * GROUP_VALUE["decade"] * taste.weight(f"decade:{decade}") for decade in DECADES]
+        decade = f"CASE WHEN track_release_year >= {DECADES[0]} THEN (track_release_year - {DECADES[0]}) / 10 END"
+        self._lookup(decades, decade)
+        for name, edges in BINS.items():
+            column = "track_duration_ms / 1000.0" if name == "duration" else name
+            steps = " ".join(f"WHEN {column} < {edge!r} THEN {i}" for i, edge in enumerate(edges))
+            values = [scale * GROUP_VALUE["bin"] * taste.weight(f"{name}:{b}") for b in range(len(edges) + 1)]
+            self._lookup(values, f"CASE WHEN {column} IS NULL THEN NULL {steps} ELSE {len(edges)} END")
+        self.sql.append("CASE WHEN track_explicit THEN %s ELSE 0 END")
+        self.params.append(scale * GROUP_VALUE["explicit"] * taste.weight("explicit"))
 
-def _taste_parts(weights: Weights, taste: Taste) -> list[str]:
-    """The person's taste over a track's own columns (decade, feature bins, length, explicit), as SQL terms."""
-    scale = _TASTE_SCALE * weights.taste
-    parts = []
-    decades = [(decade, taste.weight(f"decade:{decade}")) for decade in DECADES]
-    if any(value for _, value in decades):
-        cases = " ".join(
-            f"WHEN release_year < {decade + 10} THEN {_number(scale * GROUP_VALUE['decade'] * value)}"
-            for decade, value in decades
-        )
-        parts.append(f"CASE WHEN release_year IS NULL OR release_year < {DECADES[0]} THEN 0 {cases} ELSE 0 END")
-    for name, edges in BINS.items():
-        values = [taste.weight(f"{name}:{b}") for b in range(len(edges) + 1)]
-        if not any(values):
-            continue
-        column = "duration_ms / 1000.0" if name == "duration" else name
-        cases = " ".join(
-            f"WHEN {column} < {edge!r} THEN {_number(scale * GROUP_VALUE['bin'] * value)}"
-            for edge, value in zip(edges, values, strict=False)
-        )
-        last = _number(scale * GROUP_VALUE["bin"] * values[-1])
-        parts.append(f"CASE WHEN {column} IS NULL THEN 0 {cases} ELSE {last} END")
-    if explicit := taste.weight("explicit"):
-        parts.append(f"CASE WHEN explicit THEN {_number(scale * GROUP_VALUE['explicit'] * explicit)} ELSE 0 END")
-    return parts
+    def _lookup(self, values: list[float], index: str) -> None:
+        """The value at a 0-based index computed per track (NULL: none, 0)."""
+        if self.postgresql:
+            self.sql.append(f"COALESCE((%s::float8[])[({index}) + 1], 0)")
+            self.params.append([float(value) for value in values])
+        else:
+            self.sql.append(f"COALESCE(json_extract(%s, '$[' || ({index}) || ']'), 0)")
+            self.params.append(json.dumps([float(value) for value in values]))
 
-
-def _cells_sql(margin: float) -> str:
-    """The search index's energy steps a piece's box spans, in SQL over the piece's values (PostgreSQL)."""
-    low, high = (
-        f"GREATEST(0, FLOOR((p.energy_{end} {sign} {margin!r}) * {ENERGY_CELLS}))::int"
-        for end, sign in (("low", "-"), ("high", "+"))
-    )
-    return f"f.energy_cell = ANY(ARRAY(SELECT generate_series({low}, LEAST({high}, {ENERGY_CELLS}))))"
-
-
-def _cells_listed(energy_low: float, energy_high: float, margin: float) -> str:
-    """The same, listed (SQLite, one search per piece)."""
-    low = max(0, math.floor((energy_low - margin) * ENERGY_CELLS))
-    high = min(ENERGY_CELLS, math.floor((energy_high + margin) * ENERGY_CELLS))
-    return f"f.energy_cell IN ({', '.join(str(cell) for cell in range(low, high + 1))})"
+    def _genre(self, genres: dict[str, float]) -> None:
+        if self.postgresql:
+            self.sql.append("COALESCE((%s::float8[])[array_position(%s::text[], track_genre)], 0)")
+            self.params += [list(genres.values()), list(genres)]
+        else:
+            self.sql.append("COALESCE((SELECT value FROM json_each(%s) WHERE key = track_genre), 0)")
+            self.params.append(json.dumps(genres))
 
 
 def _number(value: float) -> str:

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.db.models import Count, Q
-from django.db.models.expressions import RawSQL
 
 from mixes import nearby
 from mixes.engine.candidates import Piece, pieces, slot_piece
@@ -28,7 +27,9 @@ TASTE_COLUMNS = ("release_year", *(f"features__{name}" for name in TASTE_FIELDS[
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 # Tracks Generate reads for each section, nearest its targets: more than the engine keeps of them
 # (mixes.engine.candidates.CANDIDATES), so that its choice is its own (manage.py bench_scale measures the effect).
-NEAR_PER_SECTION = 1500
+NEAR_PER_SECTION = 1000
+# The artists a person's taste model likes most whose every track Generate reads (those of the one search ranks).
+LIKED_ARTISTS = 50
 # Tracks a swap reads near its slot's target: as many as Generate reads for a section.
 SWAP_CANDIDATES = NEAR_PER_SECTION
 
@@ -37,17 +38,19 @@ def load_pool(
     user=None,
     *,
     only: Q | None = None,
+    near: dict[int, tuple] | None = None,
     taste: bool | dict | None = True,
     taste_features: bool = False,
 ) -> Pool:
     """Catalog tracks as candidates, with what the user's history and feedback say about them, and their taste model.
 
-    Every track the user may see without `only` (the full-catalog path, kept for the benchmark's comparison and
-    small tools); `only` narrows it (mixes.nearby for a plan, a swap's candidates, a mix's own tracks). Seven
-    queries at most, whatever the catalog's size; rows go into arrays without model instances. `taste`: True reads
-    the person's stored taste model, False applies none, a stored model (or None: they have none) saves reading it
-    again. The features only the taste model reads are loaded when there is a model to apply (or `taste_features`:
-    the evidence the model is fitted to).
+    Every track the user may see without `only` (the whole catalog: the benchmark's yardstick, small tools); `only`
+    narrows it (a mix's own tracks, the person's own); `near` adds tracks already read from the search index
+    (mixes.nearby.search: only their titles and song keys are read again). A handful of queries, whatever the
+    catalog's size; rows go into arrays without model instances. `taste`: True reads the person's stored taste
+    model, False applies none, a stored model (or None: they have none) saves reading it again. The features only
+    the taste model reads are loaded when there is a model to apply (or `taste_features`: the evidence the model is
+    fitted to).
     """
     tracks = Track.objects.visible_to(user)
     if only is not None:
@@ -68,8 +71,10 @@ def load_pool(
             "features__valence",
             "features__danceability",
             *extra_columns,
-        )
+        )  # fmt: skip
     )
+    if near:
+        rows = sorted(rows + _near_rows(near, {row[0] for row in rows}, bool(extra_columns)))
     ids = [row[0] for row in rows]
     position = {pk: i for i, pk in enumerate(ids)}
     n = len(rows)
@@ -112,6 +117,22 @@ def load_pool(
     if model:
         pool.taste = Taste.from_dict(model).bind(pool)
     return pool
+
+
+def _near_rows(near: dict[int, tuple], read: set[int], taste_columns: bool) -> list[tuple]:
+    """The search's tracks not read already, as load_pool's rows: their titles and song keys from the tracks."""
+    wanted = [pk for pk in near if pk not in read]
+    texts = (
+        Track.objects.filter(pk__in=id_list(wanted)).order_by().values_list("pk", "title", "artist_names", "song_key")
+    )
+    rows = []
+    for pk, title, artist_names, song_key in texts:
+        _, tempo, energy, valence, dance, acoustic, instrumental, speech, loud, genre, year, duration, explicit = near[
+            pk
+        ]
+        row = (pk, title, artist_names, song_key, genre, duration, explicit, tempo, energy, valence, dance)
+        rows.append(row + ((year, acoustic, instrumental, speech, loud) if taste_columns else ()))
+    return rows
 
 
 def _person(user, position: dict[int, int], tempo: np.ndarray) -> dict[str, np.ndarray]:
@@ -172,25 +193,29 @@ def slot_pool(
 
 def pool_near(user, near: list[Piece], prefs: Preferences, weights: Weights, keep: Iterable[int] = ()) -> Pool:
     """The tracks that can matter near these pieces (mixes.nearby), the person's own, the Master Lists of the
-    pieces' kinds, the seed artists' tracks and `keep`, read through one subquery (a UNION of each kind)."""
-    lists = MasterList.objects.visible_to(user).filter(phase_kind__in={piece.kind for piece in near})
-    theirs = [MasterListEntry.objects.filter(master_list__in=lists).values("track_id")]
-    if user is not None:
-        theirs += [
-            TrackAffinity.objects.for_user(user).values("track_id"),
-            Feedback.objects.filter(user=user).values("track_id"),
-        ]
-    if prefs.seed_artists:
-        theirs.append(TrackArtist.objects.filter(artist__name__in=prefs.seed_artists).values("track_id"))
-    if keep := list(keep):
-        theirs.append(Track.objects.filter(pk__in=keep).values("pk"))
+    pieces' kinds, the seed artists' tracks and `keep`; the last ones through one subquery (a UNION of each kind)."""
     model = taste_model(user)
     taste = Taste.from_dict(model) if model and weights.taste else None
-    search = nearby.near(near, weights, prefs, taste)
-    parts = [(search.sql, search.params), *(part.query.sql_with_params() for part in theirs)]
-    union = " UNION ".join(f"SELECT * FROM ({sql}) AS part{i}" for i, (sql, _) in enumerate(parts))
-    only = Q(pk__in=RawSQL(union, [value for _, params in parts for value in params]))
-    return load_pool(user, only=only, taste=model)
+    found = nearby.search(near, weights, prefs, taste)
+    lists = MasterList.objects.visible_to(user).filter(phase_kind__in={piece.kind for piece in near})
+    theirs = MasterListEntry.objects.filter(master_list__in=lists).values("track_id")
+    if user is not None:
+        theirs = theirs.union(
+            TrackAffinity.objects.for_user(user).values("track_id"),
+            Feedback.objects.filter(user=user).values("track_id"),
+        )
+    # The artists' part of taste is the one the search cannot rank by: the tracks of the artists liked most come in.
+    if artists := set(prefs.seed_artists) | (liked_artists(taste) if taste is not None else set()):
+        theirs = theirs.union(TrackArtist.objects.filter(artist__name__in=artists).values("track_id"))
+    if keep := list(keep):
+        theirs = theirs.union(Track.objects.filter(pk__in=keep).values("pk"))
+    return load_pool(user, only=Q(pk__in=theirs), near=found, taste=model)
+
+
+def liked_artists(taste: Taste, most: int = LIKED_ARTISTS) -> set[str]:
+    """The names of the artists the taste model likes most (a clear liking: mixes.engine.taste.Taste.learned)."""
+    liked = [item for item in taste.learned() if item.kind == "artist" and item.liked]
+    return {item.name for item in liked[:most]}
 
 
 def taste_model(user) -> dict | None:

@@ -5,9 +5,9 @@ a ramp a string of pieces). For each piece the database ranks the tracks whose t
 (itself, double, half), and energy fall in a box around the piece, the way the engine's own prefilter estimates a
 score: the tempo and energy fit to the piece, the mood fit for the phase kind, a seed genre, and the person's taste
 as far as a track's own columns tell it (genre, decade, audio-feature bins, length, explicit; the artists' part is
-left to the engine, and the person's own tracks come in anyway). It hands back the best of CHOICE times the piece's
-share of tracks, taken from the narrowest of TIERS that holds that many, so a big catalog is searched in a small box
-and a small one in a wide box: the work is that of the tracks handed back, never of the catalog.
+left to the engine, and the person's own tracks come in anyway). It hands back the best of a few times the piece's
+share of tracks (`choice`), taken from the narrowest of TIERS that hold that many, so a big catalog is searched in a
+small box and a small one in a wide box: the work is that of the tracks handed back, never of the catalog.
 
 Everything is read from one index (AudioFeatures' features_search: energy step, tempo, and the columns ranked by;
 music.search_copies keeps the track's own there), never from a table. One statement for a whole plan. PostgreSQL
@@ -38,9 +38,13 @@ from music.normalize import fold
 # (WINDOWS), which a big catalog fills many times over, then those, then everything.
 TIERS = ((0.25, 0.00625), (0.5, 0.0125), (1.0, 0.025), *WINDOWS, (250.0, 1.0))
 READINGS = (1.0, 2.0, 0.5)
-# A piece's tracks are the best by the estimate of this many times as many, nearest first: taste and mood choose
-# among tracks that fit about equally, as in the engine (measured: 2 loses taste, 3 and 5 keep it).
-CHOICE = 3
+# A piece's tracks are the best by the estimate of `choice` times as many, the nearest tiers first: taste and mood
+# choose among tracks that fit about equally, as the engine chooses its thousand in its narrowest window. That window
+# holds more tracks the denser the catalog, so the choice grows with the catalog's size, one more for each
+# TRACKS_PER_CHOICE tracks, from CHOICE to CHOICE_MAX: bounded, whatever the catalog (bench_scale measured the taste
+# of the mixes against the whole catalog's: 3 keeps it at 200 k tracks, 10 at 1 M, where 3 lost 8 %).
+CHOICE, CHOICE_MAX = 3, 10
+TRACKS_PER_CHOICE = 100_000
 PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
 # What the search hands back of each track, from the index alone.
 COLUMNS = (
@@ -60,7 +64,6 @@ COLUMNS = (
 )
 # The taste part of a score is w·tanh(score / 2): about w·score / 2 where scores separate tracks.
 TASTE_SCALE = 0.5
-PREP = True
 
 
 def search(
@@ -71,13 +74,14 @@ def search(
         return {}
     connection = connections[using or router.db_for_read(AudioFeatures)]
     terms = _Terms(connection.vendor, weights, prefs, taste)
+    choice = min(CHOICE_MAX, max(CHOICE, round(_catalog_size(connection) / TRACKS_PER_CHOICE)))
     values = [_piece_values(piece, weights) for piece in pieces]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             arrays = ", ".join(["%s::float8[]"] * len(PIECE_COLUMNS) + ["%s::int[]"])
             sql = (
                 f"SELECT n.* FROM unnest({arrays}) AS p({', '.join(PIECE_COLUMNS)}, k) "
-                f"CROSS JOIN LATERAL ({_search(weights, prefs, terms, _lateral)}) AS n"
+                f"CROSS JOIN LATERAL ({_search(weights, prefs, terms, _lateral, choice)}) AS n"
             )
             params = [[float(row[i]) for row in values] for i in range(len(PIECE_COLUMNS))]
             params.append([int(row[-1]) for row in values])
@@ -86,11 +90,24 @@ def search(
             parts, params = [], []
             for row in values:
                 named = dict(zip((*PIECE_COLUMNS, "k"), row, strict=True))
-                parts.append(f"SELECT * FROM ({_search(weights, prefs, terms, _written_in(named))})")
+                parts.append(f"SELECT * FROM ({_search(weights, prefs, terms, _written_in(named), choice)})")
                 params += terms.params
             cursor.execute(" UNION ALL ".join(parts), params)
             rows = cursor.fetchall()
     return {row[0]: row for row in rows}
+
+
+def _catalog_size(connection) -> int:
+    """About how many tracks have features: PostgreSQL's own count (kept by ANALYZE and autovacuum), at no cost;
+    SQLite's catalogs are small enough to count."""
+    table = AudioFeatures._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+        else:
+            cursor.execute(f"SELECT count(*) FROM {table}")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _prepared(connection, sql: str, params: list) -> list[tuple]:
@@ -98,7 +115,7 @@ def _prepared(connection, sql: str, params: list) -> list[tuple]:
     which Django's client-side binding cannot do), logged as Django logs its queries."""
     started = time.monotonic()
     with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=PREP)
+        cursor.execute(sql, params, prepare=True)
         rows = cursor.fetchall()
     if connection.queries_logged:
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
@@ -152,9 +169,9 @@ def _written_in(values: dict) -> Callable[[], _Piece]:
     return lambda: _Piece(value, cells)
 
 
-def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[[], _Piece]) -> str:
-    """One piece's search: the tiers in turn, each its three readings nearest first, until CHOICE times the piece's
-    share is found; the best of those by the estimate."""
+def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[[], _Piece], choice: int) -> str:
+    """One piece's search: the tiers in turn, each its three readings, until `choice` times the piece's share is
+    found; the best of those by the estimate."""
     piece = read()
     p = piece.value
     table = AudioFeatures._meta.db_table
@@ -189,9 +206,12 @@ def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[
     tiers = []
     for i, tier in enumerate(TIERS):
         readings = " UNION ALL ".join(reading_rows(tier, TIERS[i - 1] if i else None, r) for r in READINGS)
-        nearest = f"SELECT * FROM ({readings}) AS r"
-        tiers.append(f"SELECT * FROM ({nearest}) AS t{i}")
-    enough = f"SELECT * FROM ({' UNION ALL '.join(tiers)}) AS tiers LIMIT {p('k')} * {CHOICE}"
+        # A fine tier is read as the index gives it (all its tracks fit about equally); a wide one, which only a
+        # sparse stretch of the catalog reaches, nearest first, so the tracks taken from its ring are the closest.
+        nearest = f" ORDER BY abs(ox) + abs(oy) LIMIT {p('k')} * {choice}" if tier >= WINDOWS[0] else ""
+        tiers.append(f"SELECT * FROM (SELECT * FROM ({readings}) AS r{nearest}) AS t{i}")
+    # The tiers in turn: PostgreSQL and SQLite stop reading them once the LIMIT is reached.
+    enough = f"SELECT * FROM ({' UNION ALL '.join(tiers)}) AS tiers LIMIT {p('k')} * {choice}"
     valence = f"(COALESCE(valence, {NEUTRAL!r}) - {p('valence')})"
     dance = f"(COALESCE(danceability, {NEUTRAL!r}) - {p('dance')})"
     mood = f"{weights.mood!r} * EXP(-0.5 * ({valence} * {valence} + {dance} * {dance}) / {MOOD_WIDTH**2!r})"
@@ -231,6 +251,9 @@ class _Terms:
         decade = f"CASE WHEN track_release_year >= {DECADES[0]} THEN (track_release_year - {DECADES[0]}) / 10 END"
         self._lookup(decades, decade)
         for name, edges in BINS.items():
+            if name == "duration":
+                # Not length: the engine weighs it too, and chosen twice the lengths left would end sections badly.
+                continue
             column = "track_duration_ms / 1000.0" if name == "duration" else name
             steps = " ".join(f"WHEN {column} < {edge!r} THEN {i}" for i, edge in enumerate(edges))
             values = [scale * GROUP_VALUE["bin"] * taste.weight(f"{name}:{b}") for b in range(len(edges) + 1)]

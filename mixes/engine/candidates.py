@@ -30,7 +30,7 @@ MIN_CANDIDATES = 300
 SEED_WINDOW = (8.0, 0.2)
 # The database's prefilter looks around pieces of each section's target paths at most this long (BPM, energy), so a
 # ramp gets candidates all along it.
-PIECE = (1.0, 0.025)
+PIECE = (2.0, 0.05)
 
 
 class Rules:

@@ -366,3 +366,66 @@ def test_offered_features_replace_only_same_or_earlier_sources():
     assert changed
     assert (features.tempo, features.energy, features.valence) == (170, 0.8, 0.4)
     assert features.sources == {"tempo": Source.USER, "energy": Source.CATALOG, "valence": Source.CATALOG}
+
+
+def many_rows(count: int) -> list[dict]:
+    return [
+        tidy_row(track_id=f"id{n:020d}", track_name=f"Song {n}", track_artist=f"Artist {n % 7}") for n in range(count)
+    ]
+
+
+def test_a_file_of_many_batches_imports_every_row(db, tidy_csv):
+    """Rows read batch by batch (in a thread of their own) all arrive, credits and features with them."""
+    out, _ = StringIO(), StringIO()
+    call_command("import_tracks", str(tidy_csv(*many_rows(23))), "--batch-size", "4", stdout=out, stderr=StringIO())
+    assert "created:   23 tracks" in out.getvalue()
+    assert Track.objects.count() == AudioFeatures.objects.count() == TrackArtist.objects.count() == 23
+
+
+def test_reimporting_unchanged_rows_writes_nothing(db, tidy_csv):
+    """A second import of the same file finds every row as it is and writes no row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    path = tidy_csv(*many_rows(12))
+    import_tracks(path)
+    with CaptureQueriesContext(connection) as queries:
+        out, _ = import_tracks(path)
+    assert "unchanged: 12" in out
+    assert not [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_a_file_that_breaks_midway_keeps_what_came_before_and_says_why(db, tmp_path):
+    """A file unreadable past some row: the batches before it are imported, the error reaches the caller, and the
+    thread that read the rows is gone."""
+    import threading
+
+    from music.importers import import_csv
+
+    path = write_csv(tmp_path / "songs.csv", TIDYTUESDAY_HEADER, many_rows(600))  # far more than a read's buffer
+    with open(path, "ab") as file:
+        file.write(b"\xff\xfe not text\n")
+    with pytest.raises(UnicodeDecodeError):
+        import_csv(path, batch_size=50)
+    assert 50 <= Track.objects.count() < 600
+    assert not [thread for thread in threading.enumerate() if thread.name == "import-reader"]
+
+
+def test_a_file_that_cannot_be_read_is_refused_by_the_command(db, tmp_path):
+    """The command counts the rows first: a file it cannot read is refused before anything is written."""
+    path = write_csv(tmp_path / "songs.csv", TIDYTUESDAY_HEADER, many_rows(2))
+    with open(path, "ab") as file:
+        file.write(b"\xff\xfe not text\n")
+    with pytest.raises(CommandError, match="Cannot import"):
+        call_command("import_tracks", str(path), stdout=StringIO(), stderr=StringIO())
+    assert not Track.objects.exists()
+
+
+def test_bad_rows_are_all_counted_though_only_the_first_are_listed(db, tidy_csv, monkeypatch):
+    """A file of many bad rows keeps the first few reasons and counts the rest."""
+    from music import importers
+
+    monkeypatch.setattr(importers, "SKIPPED_KEPT", 2)
+    out, _ = import_tracks(tidy_csv(*[tidy_row(track_id=f"id{n}", duration_ms="soon") for n in range(5)]))
+    assert "skipped:   5 bad rows" in out
+    assert out.count("duration_ms is not a number") == 2

@@ -1,0 +1,110 @@
+"""The database's search for the tracks that can matter near a plan's targets (mixes.nearby)."""
+
+import pytest
+
+from mixes import nearby
+from mixes.engine.candidates import Piece, pieces
+from mixes.engine.plan import PlanSpec
+from mixes.engine.scorer import Preferences, Weights
+from mixes.engine.taste import Taste
+from tests.factories import TrackFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def point(tempo: float, energy: float, tracks: int = 5, kind: str = "steady") -> Piece:
+    return Piece((tempo, energy), (tempo, energy), kind, tracks)
+
+
+def found(piece_list, prefs=Preferences(), taste=None) -> set[int]:  # noqa: B008 - frozen
+    return set(nearby.search(piece_list, Weights(), prefs, taste))
+
+
+def test_the_nearest_tracks_are_found_and_far_ones_left_out():
+    """With enough tracks near the target, the search hands back those and none far off."""
+    near = [TrackFactory(features__tempo=150 + i / 10, features__energy=0.7).pk for i in range(8)]
+    far = TrackFactory(features__tempo=100, features__energy=0.3).pk
+    result = found([point(150, 0.7, tracks=5)])
+    assert len(result) == 5 and result <= set(near) and far not in result
+
+
+def test_half_and_double_time_readings_are_found():
+    """A 75 BPM and a 300 BPM track both play at 150: both are found for a 150 BPM target."""
+    half = TrackFactory(features__tempo=75, features__energy=0.7).pk
+    double = TrackFactory(features__tempo=300, features__energy=0.7).pk
+    TrackFactory.create_batch(3, features__tempo=110, features__energy=0.7)
+    assert {half, double} <= found([point(150, 0.7, tracks=2)])
+
+
+def test_a_sparse_catalog_is_searched_wider():
+    """Nothing near the target: the search widens until it has the piece's share, however far."""
+    far = {TrackFactory(features__tempo=100 + i, features__energy=0.2).pk for i in range(3)}
+    assert found([point(170, 0.95, tracks=3)]) == far
+
+
+def test_the_columns_handed_back_are_the_tracks_own():
+    """Each track comes with its tempo, energy, genre, year, length and explicit flag, from the index."""
+    track = TrackFactory(features__tempo=128, features__energy=0.8, genre="edm", release_year=1999, explicit=True)
+    row = nearby.search([point(128, 0.8, tracks=1)], Weights(), Preferences())[track.pk]
+    named = dict(zip(nearby.COLUMNS, row, strict=True))
+    assert (named["tempo"], named["energy"], named["track_genre"]) == (128, 0.8, "edm")
+    assert (named["track_release_year"], named["track_duration_ms"], bool(named["track_explicit"])) == (
+        1999,
+        200000,
+        True,
+    )
+
+
+def test_other_peoples_uploads_are_not_found():
+    """A track someone's history upload added is theirs until staff vouch for it: the search leaves it out."""
+    theirs = TrackFactory(features__tempo=150, features__energy=0.7, added_by=UserFactory()).pk
+    catalog = TrackFactory(features__tempo=150, features__energy=0.7).pk
+    assert found([point(150, 0.7, tracks=5)]) == {catalog} and theirs not in found([point(150, 0.7, tracks=5)])
+
+
+def test_explicit_tracks_are_left_out_when_not_allowed():
+    """The explicit filter applies in the search too."""
+    explicit = TrackFactory(features__tempo=150, features__energy=0.7, explicit=True).pk
+    clean = TrackFactory(features__tempo=150, features__energy=0.7).pk
+    assert found([point(150, 0.7)], Preferences(explicit_allowed=False)) == {clean}
+    assert explicit in found([point(150, 0.7)])
+
+
+def test_tracks_too_short_to_play_are_left_out():
+    """An interlude under a minute is never a candidate."""
+    TrackFactory(features__tempo=150, features__energy=0.7, duration_ms=45_000)
+    song = TrackFactory(features__tempo=150, features__energy=0.7).pk
+    assert found([point(150, 0.7)]) == {song}
+
+
+def test_a_ramp_is_searched_along_its_length():
+    """A warm-up ramp from 100 to 140 BPM finds tracks near both ends, not just near one point."""
+    for tempo in range(96, 146, 2):
+        TrackFactory.create_batch(3, features__tempo=tempo, features__energy=0.5)
+    plan = PlanSpec.from_dict(
+        {"name": "Ramp", "phases": [{"kind": "warm_up", "duration_s": 600, "tempo_bpm": [100, 140], "energy": 0.5}]}
+    )
+    result = nearby.search(pieces(plan, 40), Weights(), Preferences())
+    tempos = [row[1] for row in result.values()]
+    assert min(tempos) <= 102 and max(tempos) >= 138
+
+
+def test_the_persons_taste_chooses_among_tracks_that_fit_equally():
+    """Of two genres equally near the target, the one the taste model likes is handed back."""
+    liked = {TrackFactory(features__tempo=150, features__energy=0.7, genre="rock").pk for _ in range(4)}
+    TrackFactory.create_batch(4, features__tempo=150, features__energy=0.7, genre="pop")
+    taste = Taste(weights={"genre:rock": 2.0, "genre:pop": -2.0})
+    assert found([point(150, 0.7, tracks=4)], taste=taste) == liked
+
+
+def test_a_seed_genre_chooses_among_tracks_that_fit_equally():
+    """A seed genre counts in the search as in the scorer."""
+    seeded = {TrackFactory(features__tempo=150, features__energy=0.7, genre="latin").pk for _ in range(3)}
+    TrackFactory.create_batch(3, features__tempo=150, features__energy=0.7, genre="pop")
+    assert found([point(150, 0.7, tracks=3)], Preferences(seed_genres=frozenset({"Latin"}))) == seeded
+
+
+def test_no_pieces_search_nothing():
+    """A plan with nothing to fill reads nothing."""
+    TrackFactory()
+    assert nearby.search([], Weights(), Preferences()) == {}

@@ -1,0 +1,69 @@
+"""The track's own columns AudioFeatures carries for Generate's search, kept by the database (music.search_copies)."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from music import search_copies
+from music.models import AudioFeatures, Track
+from tests.factories import TrackFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+COPIED = ("track_genre", "track_release_year", "track_duration_ms", "track_explicit", "in_catalog")
+
+
+def copies(track: Track) -> tuple:
+    return AudioFeatures.objects.filter(track=track).values_list(*COPIED).get()
+
+
+def test_new_features_take_the_tracks_columns():
+    """Features written for a track carry its genre, year, length, explicit flag and catalog flag."""
+    track = TrackFactory(genre="rock", release_year=1994, duration_ms=245_000, explicit=True)
+    assert copies(track) == ("rock", 1994, 245_000, True, True)
+
+
+def test_a_change_to_the_track_reaches_its_features():
+    """Editing the track (the admin, a sync, an import) updates the copies."""
+    track = TrackFactory(genre="rock")
+    Track.objects.filter(pk=track.pk).update(genre="latin", duration_ms=190_000)
+    assert copies(track)[0] == "latin" and copies(track)[2] == 190_000
+
+
+def test_an_uploaded_track_leaves_the_catalog_until_vouched_for():
+    """A track a history upload added is no catalog track in the search index until staff vouch for it."""
+    track = TrackFactory(added_by=UserFactory())
+    assert copies(track)[-1] is False
+    Track.objects.filter(pk=track.pk).vouch()
+    assert copies(track)[-1] is True
+
+
+def test_saving_a_stale_features_object_keeps_the_copies_right():
+    """A features row saved from an old object (copies read before the track changed) keeps the track's values."""
+    track = TrackFactory(genre="rock")
+    stale = AudioFeatures.objects.get(track=track)
+    Track.objects.filter(pk=track.pk).update(genre="edm")
+    stale.tempo = 128
+    stale.save()
+    assert copies(track)[0] == "edm"
+
+
+def test_features_written_in_bulk_take_the_copies():
+    """A bulk upsert (the import, the provider chain) is copied as a row written one by one is."""
+    track = TrackFactory(genre="pop", release_year=2001)
+    AudioFeatures.objects.filter(track=track).delete()
+    AudioFeatures.objects.bulk_create([AudioFeatures(track=track, tempo=100, energy=0.5, sources={})])
+    assert copies(track)[:2] == ("pop", 2001)
+
+
+def test_migrating_again_keeps_the_triggers():
+    """Another migrate (on SQLite: the triggers out before it, back after it) leaves them in place."""
+    call_command("migrate", verbosity=0)
+    assert search_copies.installed(connection) == set(search_copies.TRIGGERS)
+    track = TrackFactory(genre="edm")
+    assert copies(track)[0] == "edm"
+
+
+def test_installing_twice_changes_nothing():
+    """The triggers in place, installing again neither fails nor fills the copies again."""
+    assert search_copies.install(connection) is False

@@ -30,8 +30,8 @@ REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 NEAR_PER_SECTION = 1000
 # The artists a person's taste model likes most whose every track Generate reads (those of the one search ranks).
 LIKED_ARTISTS = 50
-# Tracks a swap reads near its slot's target: as many as Generate reads for a section.
-SWAP_CANDIDATES = NEAR_PER_SECTION
+# Tracks a swap reads near its slot's target: the best of them by the search's estimate, for one slot.
+SWAP_CANDIDATES = 300
 
 
 def load_pool(

@@ -107,7 +107,7 @@ def _figures(comparison: Comparison) -> dict:
         "mixes": len(comparison.full_mixes),
         "full": comparison.full,
         "narrowed": comparison.narrowed,
-        "noise": comparison.noise,
+        "worse": comparison.worse(),
         "missed": comparison.missed,
     }
 

@@ -59,14 +59,24 @@ def test_bench_scale_asks_for_postgresql(db):
         call_command("bench_scale", "--sizes", "1000")
 
 
-def test_a_comparison_misses_a_measure_only_beyond_its_noise():
-    """The narrowed pool misses a measure when it is worse by more than 5% and than the measure's own noise."""
-    base = {"duration_error_s": 1.0, "section_duration_errors_s": [], "boundary_distances_s": [1.0], "tracks": 10}
-    base |= {"tempo_errors_bpm": [1.0], "energy_errors": [0.02], "duplicates": 0, "artist_spacing_violations": 0}
-    base |= {"taste": 0.5, "known_share": 0.4}
-    worse = base | {"taste": 0.4, "duplicates": 1}
-    comparison = Comparison(full_mixes=[base, base], narrowed_mixes=[worse, worse])
-    assert comparison.missed == ["taste", "duplicates"]
+def mix_measures(**values) -> dict:
+    measures = {"duration_error_s": 1.0, "section_duration_errors_s": [], "boundary_distances_s": [1.0], "tracks": 10}
+    measures |= {"tempo_errors_bpm": [1.0], "energy_errors": [0.02], "duplicates": 0, "artist_spacing_violations": 0}
+    return measures | {"taste": 0.5, "known_share": 0.4} | values
+
+
+def test_a_comparison_misses_what_is_worse_beyond_doubt():
+    """Taste lower in every mix, and one duplicate more: both are misses."""
+    full = [mix_measures() for _ in range(20)]
+    narrowed = [mix_measures(taste=0.4)] + [mix_measures(taste=0.4, duplicates=1)] + [mix_measures(taste=0.4)] * 18
+    assert set(Comparison(full_mixes=full, narrowed_mixes=narrowed).missed) == {"taste", "duplicates"}
+
+
+def test_a_comparison_does_not_call_chance_a_miss():
+    """Taste 10 % lower on average only because two mixes of twenty went to nothing: no miss."""
+    full = [mix_measures(taste=t) for t in (0.2, 0.8) * 10]
+    narrowed = [mix_measures(taste=0.0)] * 2 + full[2:]
+    assert Comparison(full_mixes=full, narrowed_mixes=narrowed).missed == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -306,7 +306,7 @@ def as_text(report: dict) -> str:
             lines.append(f"quality for {person}, {q['mixes']} mixes (whole catalog → narrowed){verdict}:")
             lines.append("   " + ", ".join(
                 f"{name} {q['full'][name]:.3g} → {q['narrowed'][name]:.3g}"
-                + (f" (noise {q['noise'][name]:.2g})" if q["noise"].get(name) else "")
+                + (f" (worse by {q['worse'][name][1]:+.2g}…{q['worse'][name][2]:+.2g})" if name in q["worse"] else "")
                 for name in ("duration_median_s", "duration_max_s", "boundary_median_s", "tempo_median_bpm",
                              "within_8_bpm", "energy_median", "duplicates", "spacing_violations", "taste",
                              "known_share")

@@ -31,7 +31,7 @@ from mixes.engine.scorer import MOOD_TARGETS, MOOD_WIDTH, NEUTRAL, Preferences, 
 from mixes.engine.taste import Taste
 from mixes.engine.taste_features import BINS, DECADES, GROUP_VALUE
 from music.models import AudioFeatures, Track
-from music.models.catalog import ENERGY_CELLS
+from music.models.catalog import ENERGY_CELLS, SEARCH_COLUMNS
 from music.normalize import fold
 
 # (BPM, energy) half-widths of the boxes tried around a piece, narrowest first: finer than the engine's own windows
@@ -46,22 +46,8 @@ READINGS = (1.0, 2.0, 0.5)
 CHOICE, CHOICE_MAX = 3, 10
 TRACKS_PER_CHOICE = 100_000
 PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
-# What the search hands back of each track, from the index alone.
-COLUMNS = (
-    "track_id",
-    "tempo",
-    "energy",
-    "valence",
-    "danceability",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "loudness",
-    "track_genre",
-    "track_release_year",
-    "track_duration_ms",
-    "track_explicit",
-)
+# What the search hands back of each track, from the index alone: the columns the index carries.
+COLUMNS = ("track_id", "tempo", *(column for column in SEARCH_COLUMNS if column != "track"))
 # The taste part of a score is w·tanh(score / 2): about w·score / 2 where scores separate tracks.
 TASTE_SCALE = 0.5
 

@@ -125,14 +125,12 @@ def _near_rows(near: dict[int, tuple], read: set[int], taste_columns: bool) -> l
     texts = (
         Track.objects.filter(pk__in=id_list(wanted)).order_by().values_list("pk", "title", "artist_names", "song_key")
     )
-    rows = []
-    for pk, title, artist_names, song_key in texts:
-        _, tempo, energy, valence, dance, acoustic, instrumental, speech, loud, genre, year, duration, explicit = near[
-            pk
-        ]
-        row = (pk, title, artist_names, song_key, genre, duration, explicit, tempo, energy, valence, dance)
-        rows.append(row + ((year, acoustic, instrumental, speech, loud) if taste_columns else ()))
-    return rows
+    track = ("track_genre", "track_duration_ms", "track_explicit", "tempo", "energy", "valence", "danceability")
+    taste = ("track_release_year", *TASTE_FIELDS[1:]) if taste_columns else ()
+    at = [nearby.COLUMNS.index(name) for name in (*track, *taste)]  # the order of load_pool's rows
+    return [
+        (pk, title, artist_names, song_key, *(near[pk][i] for i in at)) for pk, title, artist_names, song_key in texts
+    ]
 
 
 def _person(user, position: dict[int, int], tempo: np.ndarray) -> dict[str, np.ndarray]:

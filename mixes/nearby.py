@@ -4,10 +4,11 @@ Each section's target paths are cut into short pieces (mixes.engine.candidates.p
 a ramp a string of pieces). For each piece the database ranks the tracks whose tempo, in any of its three readings
 (itself, double, half), and energy fall in a box around the piece, the way the engine's own prefilter estimates a
 score: the tempo and energy fit to the piece, the mood fit for the phase kind, a seed genre, and the person's taste
-as far as a track's own columns tell it (genre, decade, audio-feature bins, length, explicit; the artists' part is
-left to the engine, and the person's own tracks come in anyway). It hands back the best of a few times the piece's
-share of tracks (`choice`), taken from the narrowest of TIERS that hold that many, so a big catalog is searched in a
-small box and a small one in a wide box: the work is that of the tracks handed back, never of the catalog.
+as far as a track's own columns tell it (genre, decade, audio-feature bins, explicit; length and the artists are
+left to the engine, and the tracks of the person and of the artists they like come into the pool anyway). It hands
+back the best of a few times the piece's share of tracks (`choice`), taken from the narrowest of TIERS that hold
+that many, so a big catalog is searched in a small box and a small one in a wide box: the work is that of the
+tracks handed back, never of the catalog.
 
 Everything is read from one index (AudioFeatures' features_search: energy step, tempo, and the columns ranked by;
 music.search_copies keeps the track's own there), never from a table. One statement for a whole plan. PostgreSQL
@@ -41,9 +42,10 @@ READINGS = (1.0, 2.0, 0.5)
 # A piece's tracks are the best by the estimate of `choice` times as many, the nearest tiers first: taste and mood
 # choose among tracks that fit about equally, as the engine chooses its thousand in its narrowest window. That window
 # holds more tracks the denser the catalog, so the choice grows with the catalog's size, one more for each
-# TRACKS_PER_CHOICE tracks, from CHOICE to CHOICE_MAX: bounded, whatever the catalog (bench_scale measured the taste
-# of the mixes against the whole catalog's: 3 keeps it at 200 k tracks, 10 at 1 M, where 3 lost 8 %).
-CHOICE, CHOICE_MAX = 3, 10
+# TRACKS_PER_CHOICE tracks, from CHOICE to CHOICE_MAX: bounded, whatever the catalog. bench_scale measured the
+# mixes against the whole catalog's: 3 keeps their taste at 200 k tracks but lost 8 % of it at 1 M; 10 kept the taste
+# at 1 M but, ranking more strangers by taste, lost 15 % of the share of the person's own tracks; 6 keeps both.
+CHOICE, CHOICE_MAX = 3, 6
 TRACKS_PER_CHOICE = 100_000
 PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
 # What the search hands back of each track, from the index alone: the columns the index carries.
@@ -62,22 +64,22 @@ def search(
     terms = _Terms(connection.vendor, weights, prefs, taste)
     choice = min(CHOICE_MAX, max(CHOICE, round(_catalog_size(connection) / TRACKS_PER_CHOICE)))
     values = [_piece_values(piece, weights) for piece in pieces]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(["%s::float8[]"] * len(PIECE_COLUMNS) + ["%s::int[]"])
-            sql = (
-                f"SELECT n.* FROM unnest({arrays}) AS p({', '.join(PIECE_COLUMNS)}, k) "
-                f"CROSS JOIN LATERAL ({_search(weights, prefs, terms, _lateral, choice)}) AS n"
-            )
-            params = [[float(row[i]) for row in values] for i in range(len(PIECE_COLUMNS))]
-            params.append([int(row[-1]) for row in values])
-            rows = _prepared(connection, sql, [*params, *terms.params])
-        else:
-            parts, params = [], []
-            for row in values:
-                named = dict(zip((*PIECE_COLUMNS, "k"), row, strict=True))
-                parts.append(f"SELECT * FROM ({_search(weights, prefs, terms, _written_in(named), choice)})")
-                params += terms.params
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(["%s::float8[]"] * len(PIECE_COLUMNS) + ["%s::int[]"])
+        sql = (
+            f"SELECT n.* FROM unnest({arrays}) AS p({', '.join(PIECE_COLUMNS)}, k) "
+            f"CROSS JOIN LATERAL ({_search(weights, prefs, terms, _lateral, choice)}) AS n"
+        )
+        params = [[float(row[i]) for row in values] for i in range(len(PIECE_COLUMNS))]
+        params.append([int(row[-1]) for row in values])
+        rows = _prepared(connection, sql, [*params, *terms.params])
+    else:
+        parts, params = [], []
+        for row in values:
+            named = dict(zip((*PIECE_COLUMNS, "k"), row, strict=True))
+            parts.append(f"SELECT * FROM ({_search(weights, prefs, terms, _written_in(named), choice)})")
+            params += terms.params
+        with connection.cursor() as cursor:
             cursor.execute(" UNION ALL ".join(parts), params)
             rows = cursor.fetchall()
     return {row[0]: row for row in rows}
@@ -99,8 +101,9 @@ def _catalog_size(connection) -> int:
 def _prepared(connection, sql: str, params: list) -> list[tuple]:
     """Run a statement on PostgreSQL as a prepared one (bound on the server, planned once per connection and reused,
     which Django's client-side binding cannot do), logged as Django logs its queries."""
+    connection.ensure_connection()
     started = time.monotonic()
-    with psycopg.Cursor(connection.connection) as cursor:
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=True)
         rows = cursor.fetchall()
     if connection.queries_logged:
@@ -194,7 +197,7 @@ def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[
         readings = " UNION ALL ".join(reading_rows(tier, TIERS[i - 1] if i else None, r) for r in READINGS)
         # A fine tier is read as the index gives it (all its tracks fit about equally); a wide one, which only a
         # sparse stretch of the catalog reaches, nearest first, so the tracks taken from its ring are the closest.
-        nearest = f" ORDER BY abs(ox) + abs(oy) LIMIT {p('k')} * {choice}" if tier >= WINDOWS[0] else ""
+        nearest = f" ORDER BY abs(ox) + abs(oy) LIMIT {p('k')} * {choice}" if tier > WINDOWS[0] else ""
         tiers.append(f"SELECT * FROM (SELECT * FROM ({readings}) AS r{nearest}) AS t{i}")
     # The tiers in turn: PostgreSQL and SQLite stop reading them once the LIMIT is reached.
     enough = f"SELECT * FROM ({' UNION ALL '.join(tiers)}) AS tiers LIMIT {p('k')} * {choice}"

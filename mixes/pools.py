@@ -1,11 +1,13 @@
-"""What the engine reads from the database: the catalog as a Pool, with what one person's history, feedback,
-Master Lists and taste model say about each track; their preferences; the candidates a swap chooses from.
-Reads only; everything that writes is in mixes.services and mixes.taste.
+"""What the engine reads from the database: tracks as a Pool, with what one person's history, feedback, Master
+Lists and taste model say about each track; their preferences. Generate and a swap read the tracks that can matter
+near the plan or the slot (mixes.nearby) and the person's own, never the whole catalog (load_pool without `only`
+reads that: the benchmark's yardstick). Reads only; everything that writes is in mixes.services and mixes.taste.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 
 import numpy as np
 from django.db.models import Count, Q
@@ -25,8 +27,8 @@ TASTE_FIELDS = TASTE_ARRAYS
 TASTE_COLUMNS = ("release_year", *(f"features__{name}" for name in TASTE_FIELDS[1:]))
 # Feedback that counts against a track: taken out of a mix by hand.
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
-# Tracks Generate reads for each section, nearest its targets: more than the engine keeps of them
-# (mixes.engine.candidates.CANDIDATES), so that its choice is its own (manage.py bench_scale measures the effect).
+# Tracks Generate reads for each section near its targets: as many as the engine keeps of a section
+# (mixes.engine.candidates.CANDIDATES). Measured with bench_scale's comparison: 600 lost taste, 1,500 gained nothing.
 NEAR_PER_SECTION = 1000
 # The artists a person's taste model likes most whose every track Generate reads (those of the one search ranks).
 LIKED_ARTISTS = 50
@@ -80,15 +82,16 @@ def load_pool(
     n = len(rows)
     credits: list[list[str]] = [[] for _ in range(n)]
     # Narrowed, the credits and list entries of the tracks read (their ids as one parameter), not the query again.
-    artists = TrackArtist.objects.filter(track_id__in=id_list(ids)) if only is not None else TrackArtist.objects
+    read = id_list(ids) if only is not None else None
+    artists = TrackArtist.objects.filter(track_id__in=read) if read is not None else TrackArtist.objects
     for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
         i = position.get(track_id)
         if i is not None:
             credits[i].append(name)
     listed = np.zeros(n, dtype=np.int64)
     entries = MasterListEntry.objects.filter(master_list__in=MasterList.objects.visible_to(user))
-    if only is not None:
-        entries = entries.filter(track_id__in=id_list(ids))
+    if read is not None:
+        entries = entries.filter(track_id__in=read)
     for track_id, kind in entries.values_list("track_id", "master_list__phase_kind"):
         i = position.get(track_id)
         if i is not None:
@@ -127,10 +130,8 @@ def _near_rows(near: dict[int, tuple], read: set[int], taste_columns: bool) -> l
     )
     track = ("track_genre", "track_duration_ms", "track_explicit", "tempo", "energy", "valence", "danceability")
     taste = ("track_release_year", *TASTE_FIELDS[1:]) if taste_columns else ()
-    at = [nearby.COLUMNS.index(name) for name in (*track, *taste)]  # the order of load_pool's rows
-    return [
-        (pk, title, artist_names, song_key, *(near[pk][i] for i in at)) for pk, title, artist_names, song_key in texts
-    ]
+    pick = itemgetter(*(nearby.COLUMNS.index(name) for name in (*track, *taste)))  # in load_pool's rows' order
+    return [(pk, title, artist_names, song_key, *pick(near[pk])) for pk, title, artist_names, song_key in texts]
 
 
 def _person(user, position: dict[int, int], tempo: np.ndarray) -> dict[str, np.ndarray]:
@@ -173,16 +174,22 @@ def plan_pool(
     per_section: int = NEAR_PER_SECTION,
 ) -> Pool:
     """The pool Generate hands the engine: the tracks that can matter near each section's targets (mixes.nearby),
-    and every track the person knows or has feedback on, the Master Lists of the plan's phase kinds, the seed
-    artists' tracks and `keep` (a regeneration's locked tracks). Its size follows the plan and the person, never
-    the catalog."""
+    and every track the person knows or has feedback on, the Master Lists of the plan's phase kinds, the tracks of
+    the seed artists and of the artists their taste likes most, and `keep` (a regeneration's locked tracks). Its
+    size follows the plan and the person, never the catalog."""
     return pool_near(user, pieces(plan, per_section), prefs, weights, keep)
 
 
 def slot_pool(
-    user, plan: PlanSpec, section: int, start_s: float, duration_s: float, prefs: Preferences, weights: Weights,
+    user,
+    plan: PlanSpec,
+    section: int,
+    start_s: float,
+    duration_s: float,
+    prefs: Preferences,
+    weights: Weights,
     keep: Iterable[int],
-) -> Pool:  # fmt: skip
+) -> Pool:
     """A swap's pool: the tracks that can matter at one slot (its target over [start_s, start_s + duration_s]),
     the person's own as for a plan, and `keep` (the mix's tracks)."""
     piece = slot_piece(plan, section, start_s, duration_s, SWAP_CANDIDATES)

@@ -108,3 +108,28 @@ def test_no_pieces_search_nothing():
     """A plan with nothing to fill reads nothing."""
     TrackFactory()
     assert nearby.search([], Weights(), Preferences()) == {}
+
+
+def test_an_imported_track_is_found_at_once(tmp_path):
+    """Nothing to refresh after an import: its tracks are in the search index as soon as they are written."""
+    from music.catalog_csv import TrackRow
+    from music.importers import save_tracks
+    from music.models import Track
+
+    row = TrackRow(spotify_id="imported0000000000000a", title="New", artists=["Someone"], duration_ms=200_000)
+    row.features = {"tempo": 150.0, "energy": 0.7, "valence": 0.5, "danceability": 0.5}
+    save_tracks([row], "catalog")
+    assert found([point(150, 0.7)]) == {Track.objects.get(spotify_id=row.spotify_id).pk}
+
+
+def test_a_track_a_provider_fills_is_found_at_once():
+    """A track a sync made without features is found once a provider fills them, with nothing to invalidate."""
+    from music.features import Need, _apply
+    from music.models import AudioFeatures
+
+    track = TrackFactory(features__tempo=150, features__energy=0.7)
+    AudioFeatures.objects.filter(track=track).delete()
+    assert found([point(150, 0.7)]) == set()
+    need = Need(track.pk, track.spotify_id, "", {"tempo", "energy"}, set())
+    _apply("reccobeats", [need], {track.pk: {"tempo": 150.0, "energy": 0.7}})
+    assert found([point(150, 0.7)]) == {track.pk}

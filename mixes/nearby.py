@@ -13,7 +13,8 @@ tracks handed back, never of the catalog.
 Everything is read from one index (AudioFeatures' features_search: energy step, tempo, and the columns ranked by;
 music.search_copies keeps the track's own there), never from a table. One statement for a whole plan. PostgreSQL
 takes the pieces as arrays joined LATERAL to the search, every value a parameter, so the statement's text is the
-same for every plan and person and is prepared once per connection; SQLite, which has no LATERAL join, runs the
+same for every plan (one of a few shapes: with or without a taste, seed genres, explicit tracks) and is prepared once
+per connection and planned once, generically (config/settings.py); SQLite, which has no LATERAL join, runs the
 search once per piece with the piece's numbers written in.
 """
 
@@ -28,11 +29,12 @@ import psycopg
 from django.db import connections, router
 
 from mixes.engine.candidates import MIN_TRACK_S, WINDOWS, Piece
+from mixes.engine.pool import TASTE_ARRAYS
 from mixes.engine.scorer import MOOD_TARGETS, MOOD_WIDTH, NEUTRAL, Preferences, Weights
 from mixes.engine.taste import Taste
 from mixes.engine.taste_features import BINS, DECADES, GROUP_VALUE
 from music.models import AudioFeatures, Track
-from music.models.catalog import ENERGY_CELLS, SEARCH_COLUMNS
+from music.models.catalog import ENERGY_CELLS
 from music.normalize import fold
 
 # (BPM, energy) half-widths of the boxes tried around a piece, narrowest first: finer than the engine's own windows
@@ -48,8 +50,20 @@ READINGS = (1.0, 2.0, 0.5)
 CHOICE, CHOICE_MAX = 3, 6
 TRACKS_PER_CHOICE = 100_000
 PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
-# What the search hands back of each track, from the index alone: the columns the index carries.
-COLUMNS = ("track_id", "tempo", *(column for column in SEARCH_COLUMNS if column != "track"))
+# What the search hands back of each track, from the index alone: the columns the index carries, in the order
+# mixes.pools.load_pool reads a track's (its own, then the features, then those only the taste model reads).
+COLUMNS = (
+    "track_id",
+    "track_genre",
+    "track_duration_ms",
+    "track_explicit",
+    "tempo",
+    "energy",
+    "valence",
+    "danceability",
+    "track_release_year",
+    *(column for column in TASTE_ARRAYS if column != "release_year"),
+)
 # The taste part of a score is w·tanh(score / 2): about w·score / 2 where scores separate tracks.
 TASTE_SCALE = 0.5
 
@@ -100,7 +114,8 @@ def _catalog_size(connection) -> int:
 
 def _prepared(connection, sql: str, params: list) -> list[tuple]:
     """Run a statement on PostgreSQL as a prepared one (bound on the server, planned once per connection and reused,
-    which Django's client-side binding cannot do), logged as Django logs its queries."""
+    which Django's client-side binding cannot do; psycopg prepares only with settings' prepare_threshold set), logged
+    as Django logs its queries."""
     connection.ensure_connection()
     started = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:

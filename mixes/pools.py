@@ -7,7 +7,6 @@ reads that: the benchmark's yardstick). Reads only; everything that writes is in
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import itemgetter
 
 import numpy as np
 from django.db.models import Count, Q
@@ -123,15 +122,14 @@ def load_pool(
 
 
 def _near_rows(near: dict[int, tuple], read: set[int], taste_columns: bool) -> list[tuple]:
-    """The search's tracks not read already, as load_pool's rows: their titles and song keys from the tracks."""
+    """The search's tracks not read already, as load_pool's rows: their titles and song keys from the tracks, the rest
+    as the search hands it back (in load_pool's order: mixes.nearby.COLUMNS)."""
     wanted = [pk for pk in near if pk not in read]
     texts = (
         Track.objects.filter(pk__in=id_list(wanted)).order_by().values_list("pk", "title", "artist_names", "song_key")
     )
-    track = ("track_genre", "track_duration_ms", "track_explicit", "tempo", "energy", "valence", "danceability")
-    taste = ("track_release_year", *TASTE_FIELDS[1:]) if taste_columns else ()
-    pick = itemgetter(*(nearby.COLUMNS.index(name) for name in (*track, *taste)))  # in load_pool's rows' order
-    return [(pk, title, artist_names, song_key, *pick(near[pk])) for pk, title, artist_names, song_key in texts]
+    end = len(nearby.COLUMNS) if taste_columns else nearby.COLUMNS.index("track_release_year")
+    return [text + near[text[0]][1:end] for text in texts]
 
 
 def _person(user, position: dict[int, int], tempo: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,12 +1,17 @@
 """The database's search for the tracks that can matter near a plan's targets (mixes.nearby)."""
 
 import pytest
+from django.db import connection
 
 from mixes import nearby
 from mixes.engine.candidates import Piece, pieces
 from mixes.engine.plan import PlanSpec
 from mixes.engine.scorer import Preferences, Weights
 from mixes.engine.taste import Taste
+from music.catalog_csv import TrackRow
+from music.features import Need, _apply
+from music.importers import save_tracks
+from music.models import AudioFeatures, Track
 from tests.factories import TrackFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +90,7 @@ def test_a_ramp_is_searched_along_its_length():
         {"name": "Ramp", "phases": [{"kind": "warm_up", "duration_s": 600, "tempo_bpm": [100, 140], "energy": 0.5}]}
     )
     result = nearby.search(pieces(plan, 40), Weights(), Preferences())
-    tempos = [row[1] for row in result.values()]
+    tempos = [row[nearby.COLUMNS.index("tempo")] for row in result.values()]
     assert min(tempos) <= 102 and max(tempos) >= 138
 
 
@@ -112,10 +117,6 @@ def test_no_pieces_search_nothing():
 
 def test_an_imported_track_is_found_at_once(tmp_path):
     """Nothing to refresh after an import: its tracks are in the search index as soon as they are written."""
-    from music.catalog_csv import TrackRow
-    from music.importers import save_tracks
-    from music.models import Track
-
     row = TrackRow(spotify_id="imported0000000000000a", title="New", artists=["Someone"], duration_ms=200_000)
     row.features = {"tempo": 150.0, "energy": 0.7, "valence": 0.5, "danceability": 0.5}
     save_tracks([row], "catalog")
@@ -124,12 +125,30 @@ def test_an_imported_track_is_found_at_once(tmp_path):
 
 def test_a_track_a_provider_fills_is_found_at_once():
     """A track a sync made without features is found once a provider fills them, with nothing to invalidate."""
-    from music.features import Need, _apply
-    from music.models import AudioFeatures
-
     track = TrackFactory(features__tempo=150, features__energy=0.7)
     AudioFeatures.objects.filter(track=track).delete()
     assert found([point(150, 0.7)]) == set()
     need = Need(track.pk, track.spotify_id, "", {"tempo", "energy"}, set())
     _apply("reccobeats", [need], {track.pk: {"tempo": 150.0, "energy": 0.7}})
     assert found([point(150, 0.7)]) == {track.pk}
+
+
+def search_plans() -> dict[str, int]:
+    """The search's prepared statements on this connection, and how many times each was planned or run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["SELECT n.* FROM unnest(%"],
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_the_search_is_prepared_once_per_connection():
+    """PostgreSQL parses and plans the search once per connection: the next search runs the same statement."""
+    TrackFactory(features__tempo=150, features__energy=0.7)
+    found([point(150, 0.7)])
+    first = search_plans()
+    found([point(150, 0.7)])
+    again = search_plans()
+    assert first and again.keys() == first.keys() and sum(again.values()) == sum(first.values()) + 1

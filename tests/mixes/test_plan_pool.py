@@ -100,6 +100,18 @@ def test_the_pool_leaves_the_rest_of_the_catalog_out(user, catalog_of_2000):
     assert str(far_track().pk) not in keys(user)
 
 
+def test_a_track_reads_the_same_through_the_search_as_from_the_catalog(catalog_of_2000):
+    """Every track of the pool, read through the search's index, is as the whole catalog's pool has it: features,
+    length, genre, credits, what only the taste model reads, and the person's history."""
+    person = listener("reader", songs=40, plays=120)
+    narrowed = pools.plan_pool(person, SPIN, pools.preferences_for(person), Weights(), per_section=50)
+    whole = pools.load_pool(person)
+    theirs = {str(pk) for pk in TrackAffinity.objects.for_user(person).values_list("track_id", flat=True)}
+    assert len(set(narrowed.keys) - theirs) > 100  # most came through the search
+    for i, key in enumerate(narrowed.keys):
+        assert narrowed.track_at(i) == whole.track_at(whole.index_of(key))
+
+
 def test_a_regenerated_mix_keeps_a_locked_track_from_far_off(user, catalog_of_2000):
     """Regenerating reads the locked tracks, however far from the targets, so they stay."""
     plan = WorkoutPlan.create_from_spec(user, SPIN)

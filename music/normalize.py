@@ -17,9 +17,10 @@ SONG_KEY_MAX_LENGTH = 600
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and punctuation, collapse white space."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return _NON_WORD.sub(" ", text).strip()
+    if not text.isascii():  # ASCII has no accents to strip: most titles and names, a million an import
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 def song_title(title: str) -> str:

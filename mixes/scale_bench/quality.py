@@ -30,9 +30,12 @@ from music.models import Play, Track, TrackAffinity
 
 # Measures where less is better, and where more is. The narrowed pool misses one when it is worse than the whole
 # catalog by more than TOLERANCE of the whole catalog's figure, beyond doubt: the whole 90 % interval of the
-# difference, bootstrapped over the pairs of mixes (same person, plan and seed), lies past it. A median of mix
-# durations moves by a quarter from one set of seeds to the next: "5 %" of a second is no figure a few hundred mixes
-# can tell apart from chance, and a single comparison would call chance a miss (or a pass).
+# difference, bootstrapped over the plans (each plan's mixes, one per seed, for one person, drawn together), lies past
+# it. A median of mix durations moves by a quarter from one set of seeds to the next: "5 %" of a second is no figure
+# a few hundred mixes can tell apart from chance, and a single comparison would call chance a miss (or a pass). And
+# the seeds of a plan are not independent draws: where its sections end depends on the plan and the tracks near its
+# targets far more than on the seed (at 1 M tracks most plans end every section at the same distance whatever the
+# seed, in either pool), so resampling single mixes took one plan's luck for a difference beyond doubt.
 LOWER_IS_BETTER = ("duration_median_s", "duration_max_s", "boundary_median_s", "tempo_median_bpm", "energy_median")
 HIGHER_IS_BETTER = ("within_8_bpm", "taste", "known_share")
 COUNTS = ("duplicates", "spacing_violations")
@@ -48,13 +51,19 @@ class Comparison:
     full_mixes: list[dict] = field(default_factory=list)
     narrowed_mixes: list[dict] = field(default_factory=list)
     pool_sizes: list[int] = field(default_factory=list)
+    plans: list[int] = field(default_factory=list)  # which plan each pair of mixes is of; none given: each its own
 
     def __add__(self, other: Comparison) -> Comparison:
+        offset = max(self._plans(), default=-1) + 1
         return Comparison(
             self.full_mixes + other.full_mixes,
             self.narrowed_mixes + other.narrowed_mixes,
             self.pool_sizes + other.pool_sizes,
+            self._plans() + [offset + plan for plan in other._plans()],
         )
+
+    def _plans(self) -> list[int]:
+        return self.plans or list(range(len(self.full_mixes)))
 
     @property
     def full(self) -> dict:
@@ -66,13 +75,16 @@ class Comparison:
 
     def worse(self) -> dict[str, tuple[float, float, float]]:
         """How much worse the narrowed pool does on each measure than the whole catalog (negative: better), as
-        (difference, the low and the high end of its 90 % interval over RESAMPLES resamplings of the pairs)."""
+        (difference, the low and the high end of its 90 % interval over RESAMPLES resamplings of the plans)."""
         names = [name for name in LOWER_IS_BETTER + HIGHER_IS_BETTER if self.full[name] is not None]
         rng = np.random.default_rng(0)
-        pairs = len(self.full_mixes)
+        by_plan: dict[int, list[int]] = {}
+        for pair, plan in enumerate(self._plans()):
+            by_plan.setdefault(plan, []).append(pair)
+        plans = list(by_plan.values())
         draws: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(RESAMPLES):
-            picked = rng.integers(0, pairs, pairs)
+            picked = [pair for i in rng.integers(0, len(plans), len(plans)) for pair in plans[i]]
             full = _summary([self.full_mixes[i] for i in picked])
             narrowed = _summary([self.narrowed_mixes[i] for i in picked])
             for name in names:
@@ -106,10 +118,11 @@ def compare(user, plans: list[PlanSpec], seeds: range, prefs: Preferences, weigh
     keywords), measured alike."""
     whole = load_pool(user)
     comparison = Comparison()
-    for plan in plans:
+    for number, plan in enumerate(plans):
         pool = plan_pool(user, plan, prefs, weights, **narrowing)
         comparison.pool_sizes.append(len(pool))
         for seed in seeds:
+            comparison.plans.append(number)
             comparison.full_mixes.append(_measured(generate(whole, plan, prefs, weights, seed=seed), whole))
             comparison.narrowed_mixes.append(_measured(generate(pool, plan, prefs, weights, seed=seed), pool))
     return comparison

@@ -182,7 +182,9 @@ def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[
     tol_t, tol_e = weights.tempo_tolerance_bpm, weights.energy_tolerance
     least, greatest = terms.least, terms.greatest
     # The catalog's tracks (the search index holds no other) that are long enough: copies of the track's columns.
-    allowed = f"f.in_catalog AND f.track_duration_ms >= {MIN_TRACK_S * 1000}"
+    # SQLite uses a partial index only for a query that repeats its condition as written ("in_catalog" = 1).
+    catalog = "f.in_catalog" if terms.postgresql else "f.in_catalog = 1"
+    allowed = f"{catalog} AND f.track_duration_ms >= {MIN_TRACK_S * 1000}"
     if not prefs.explicit_allowed:
         allowed += " AND NOT f.track_explicit"
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mixes import nearby
 from mixes.engine.candidates import Piece, pieces
@@ -141,6 +142,20 @@ def search_plans() -> dict[str, int]:
             ["SELECT n.* FROM unnest(%"],
         )
         return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_sqlite_searches_through_the_index():
+    """The embedded default reads each box through the search index, not by scanning every track's features (a
+    28 k catalog took 2.6 s to search that way, 0.26 s through the index)."""
+    TrackFactory.create_batch(3, features__tempo=150, features__energy=0.7)
+    with CaptureQueriesContext(connection) as queries:
+        found([point(150, 0.7, tracks=2)])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {queries.captured_queries[-1]['sql']}")
+        plan = [row[-1] for row in cursor.fetchall()]
+    reads = [step for step in plan if step.startswith(("SCAN f", "SEARCH f"))]
+    assert reads and all("USING INDEX features_search" in step for step in reads), plan
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")

@@ -2,22 +2,23 @@
 
 A Pool is built once per request (from the database, or a CSV catalog by mixes.engine.catalog_csv.read_pool) and
 only read afterwards.
-Artists and songs become small integers: two tracks share an artist when they share an artist id (names are
-compared folded: case, accents and punctuation do not count), and are the same song when they share a song id
-(`music.normalize.song_key` of the title and main artist).
+Artists and songs become small integers (mixes.engine.interning): two tracks share an artist when they share an
+artist id (names are compared folded: case, accents and punctuation do not count), and are the same song when they
+share a song id (`music.normalize.song_key` of the title and main artist).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from mixes.engine.interning import intern
 from mixes.engine.plan import PHASE_KINDS
-from music.normalize import fold, song_key
+from music.normalize import fold
 
 if TYPE_CHECKING:
     from mixes.engine.taste import PoolTaste
@@ -55,10 +56,6 @@ class TrackRecord:
     top: bool = False  # one of their Spotify top tracks
     lists: frozenset[str] = frozenset()  # phase kinds whose Master List (global or theirs) holds the track
     song: str = ""  # music.normalize.song_key(title, main artist), when the caller has it already
-
-
-# Artist names recur from pool to pool: each is folded once per process (folding is the slow part of building one).
-_fold_name = lru_cache(maxsize=1 << 16)(fold)
 
 
 def list_bit(kind: str) -> int:
@@ -220,54 +217,12 @@ class Pool:
         """A pool of parallel columns, one entry per track (keys distinct): artist names in credit order, song keys
         ("" for one worked out from the title and main artist), genres, and the other arrays Pool() takes, by name
         (plays, skips, removed and liked may be left out: none)."""
-        artist_index: dict[str, int] = {}
-        artist_names: list[str] = []
-        song_index: dict[str, int] = {}
-        genre_index: dict[str, int] = {}
-        genre_names: list[str] = []
-        genre_ids: list[int] = []
-        ptr = [0]
-        flat: list[int] = []
-        song_ids: list[int] = []
-        folded_genres: dict[str, str] = {}
-        for key, title, names, song, genre in zip(keys, titles, artists, songs, genres, strict=True):
-            for name in names:
-                folded = _fold_name(name)
-                if not folded:
-                    continue
-                if folded not in artist_index:
-                    artist_index[folded] = len(artist_names)
-                    artist_names.append(name)
-                flat.append(artist_index[folded])
-            ptr.append(len(flat))
-            if not song:
-                main = names[0] if names else ""
-                # A track without a title cannot be matched with another: it is its own song.
-                song = song_key(title, main) if fold(title) else f"#{key}"
-            song_ids.append(song_index.setdefault(song, len(song_index)))
-            folded_genre = folded_genres.get(genre)
-            if folded_genre is None:
-                folded_genre = folded_genres[genre] = fold(genre)
-            if folded_genre not in genre_index:
-                genre_index[folded_genre] = len(genre_names)
-                genre_names.append(genre.strip())
-            genre_ids.append(genre_index[folded_genre])
         n = len(keys)
         for name in ("plays", "skips", "removed"):
             arrays.setdefault(name, np.zeros(n, dtype=np.float64))
         arrays.setdefault("liked", np.zeros(n, dtype=bool))
-        return cls(
-            keys=keys,
-            titles=titles,
-            genre_names=genre_names,
-            genre_id=np.array(genre_ids, dtype=np.int64),
-            artist_names=artist_names,
-            artist_ptr=np.array(ptr, dtype=np.int64),
-            artist_ids=np.array(flat, dtype=np.int64),
-            song_id=np.array(song_ids, dtype=np.int64),
-            artist_folded=list(artist_index),
-            **arrays,
-        )
+        numbered = intern(keys, titles, artists, songs, genres)
+        return cls(keys=keys, titles=titles, **vars(numbered), **arrays)
 
     def resample(self, n: int, seed: int = 0) -> Pool:
         """n tracks drawn with replacement, each a new track: its own key and its own song (for benchmarks)."""

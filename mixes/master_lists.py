@@ -82,7 +82,7 @@ def reseed_for_user(user) -> dict[str, int]:
     for kind, rules in RULES.items():
         result = score(pool, indexes, sum(rules["tempo"]) / 2, sum(rules["energy"]) / 2, kind, prefs, weights)
         best = np.argsort(-np.nan_to_num(result.scores, nan=-np.inf))[:USER_LIST_SIZE]
-        scored = [(int(pool.track_at(int(i)).key), round(float(result.scores[i]), 3)) for i in best]
+        scored = [(int(pool.keys[int(i)]), round(float(result.scores[i]), 3)) for i in best]
         master_list, _ = MasterList.objects.get_or_create(
             owner=user, phase_kind=kind, name=f"{PhaseKind(kind).label} for you", defaults={"rules": rules}
         )

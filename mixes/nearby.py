@@ -51,9 +51,12 @@ CHOICE, CHOICE_MAX = 3, 6
 TRACKS_PER_CHOICE = 100_000
 PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
 # What the search hands back of each track, from the index alone: the columns the index carries, in the order
-# mixes.pools.load_pool reads a track's (its own, then the features, then those only the taste model reads).
+# mixes.pools.load_pool reads a track's (its own, its song and artists as the engine tells them apart, then the
+# features, then those only the taste model reads). No text is read from the tracks: titles are not needed to choose.
 COLUMNS = (
     "track_id",
+    "track_song",
+    "track_artists",
     "track_genre",
     "track_duration_ms",
     "track_explicit",

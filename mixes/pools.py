@@ -6,10 +6,13 @@ reads that: the benchmark's yardstick). Reads only; everything that writes is in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 from django.db.models import Count, Q
+from django.db.models.functions import Substr
 
 from mixes import nearby
 from mixes.engine.candidates import Piece, pieces, slot_piece
@@ -19,7 +22,8 @@ from mixes.engine.scorer import Preferences, Weights
 from mixes.engine.taste import Taste
 from mixes.models import Feedback, SessionMix, TasteProfile
 from music.bulk import id_list
-from music.models import MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
+from music.models import Artist, MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
+from music.models.catalog import SONG_COPIED
 
 # The Pool arrays only the taste model reads, and their columns.
 TASTE_FIELDS = TASTE_ARRAYS
@@ -47,8 +51,8 @@ def load_pool(
 
     Every track the user may see without `only` (the whole catalog: the benchmark's yardstick, small tools); `only`
     narrows it (a mix's own tracks, the person's own); `near` adds tracks already read from the search index
-    (mixes.nearby.search: only their titles and song keys are read again). A handful of queries, whatever the
-    catalog's size; rows go into arrays without model instances. `taste`: True reads the person's stored taste
+    (mixes.nearby.search: nothing of them is read again but the names of their artists; a title when asked for). A
+    handful of queries, whatever the catalog's size; rows go into arrays without model instances. `taste`: True reads the person's stored taste
     model, False applies none, a stored model (or None: they have none) saves reading it again. The features only
     the taste model reads are loaded when there is a model to apply (or `taste_features`: the evidence the model is
     fitted to).
@@ -58,78 +62,140 @@ def load_pool(
         tracks = tracks.filter(only)
     model = taste_model(user) if taste is True else taste or None
     extra_columns = TASTE_COLUMNS if model or taste_features else ()
-    rows = list(
-        tracks.order_by("pk").values_list(  # the catalog's own ordering (by name) costs a sort for nothing
-            "pk",
-            "title",
-            "artist_names",
-            "song_key",
-            "genre",
-            "duration_ms",
-            "explicit",
-            "features__tempo",
-            "features__energy",
-            "features__valence",
-            "features__danceability",
-            *extra_columns,
-        )  # fmt: skip
-    )
-    if near:
-        rows = sorted(rows + _near_rows(near, {row[0] for row in rows}, bool(extra_columns)))
-    ids = [row[0] for row in rows]
+    own = tracks.order_by().values_list(
+        "pk",
+        "title",
+        "artist_names",
+        Substr("song_key", 1, SONG_COPIED),  # as the search reads it
+        "features__track_artists",
+        "genre",
+        "duration_ms",
+        "explicit",
+        "features__tempo",
+        "features__energy",
+        "features__valence",
+        "features__danceability",
+        *extra_columns,
+    )  # fmt: skip
+    columns = _columns(list(own), near or {}, len(extra_columns))
+    # In the tracks' order (a pool's order decides between equals: the same tracks, the same mix).
+    order = np.argsort(columns.ids, kind="stable")
+    ids = columns.ids[order].tolist()
     position = {pk: i for i, pk in enumerate(ids)}
-    n = len(rows)
-    credits: list[list[str]] = [[] for _ in range(n)]
-    # Narrowed, the credits and list entries of the tracks read (their ids as one parameter), not the query again.
-    read = id_list(ids) if only is not None else None
-    artists = TrackArtist.objects.filter(track_id__in=read) if read is not None else TrackArtist.objects
-    for track_id, name in artists.order_by("track_id", "position").values_list("track_id", "artist__name"):
-        i = position.get(track_id)
-        if i is not None:
-            credits[i].append(name)
+    n = len(ids)
+    songs, credited, genres = (np.array(values, dtype=object)[order] for values in columns.texts)
+    titles, artist_names = ([values[i] for i in order.tolist()] for values in (columns.titles, columns.artist_names))
+    numbers = columns.numbers[:, order]
+    # Credits are artist ids, comma-separated (music.search_copies); a track without any is its artist names'.
+    names = _artist_names(credited)
+    artists = [
+        [names[a] for a in c.split(",")] if c else [shown] for c, shown in zip(credited, artist_names, strict=True)
+    ]
     listed = np.zeros(n, dtype=np.int64)
+    # Every entry of the lists the person may use (bounded by the lists' sizes, not the catalog's).
     entries = MasterListEntry.objects.filter(master_list__in=MasterList.objects.visible_to(user))
-    if read is not None:
-        entries = entries.filter(track_id__in=read)
     for track_id, kind in entries.values_list("track_id", "master_list__phase_kind"):
         i = position.get(track_id)
         if i is not None:
             listed[i] |= list_bit(kind)
-    numbers = np.array([row[5:] for row in rows], dtype=np.float64).reshape(n, 6 + len(extra_columns))  # None: nan
-    tempo = numbers[:, 2]
+    tempo = numbers[2]
     person = _person(user, position, tempo)
     pool = Pool.from_columns(
         keys=[str(pk) for pk in ids],
-        titles=[row[1] for row in rows],
-        artists=[names or [row[2]] for names, row in zip(credits, rows, strict=True)],
-        songs=[row[3] for row in rows],
-        genres=[row[4] for row in rows],
-        duration_s=numbers[:, 0] / 1000,
-        explicit=numbers[:, 1] > 0,
+        titles=Titles(ids, titles),
+        artists=artists,
+        songs=songs.tolist(),
+        genres=genres.tolist(),
+        duration_s=numbers[0] / 1000,
+        explicit=numbers[1] > 0,
         tempo=tempo,
-        energy=numbers[:, 3],
-        valence=numbers[:, 4],
-        danceability=numbers[:, 5],
+        energy=numbers[3],
+        valence=numbers[4],
+        danceability=numbers[5],
         listed=listed,
         **person,
     )
     if extra_columns:
         # Nothing but the taste model reads these.
-        pool.add_features(**{name: numbers[:, 6 + i] for i, name in enumerate(TASTE_FIELDS)})
+        pool.add_features(**{name: numbers[6 + i] for i, name in enumerate(TASTE_FIELDS)})
     if model:
         pool.taste = Taste.from_dict(model).bind(pool)
     return pool
 
 
-def _near_rows(near: dict[int, tuple], read: set[int], taste_columns: bool) -> list[tuple]:
-    """The search's tracks not read already, as load_pool's rows: their titles and song keys from the tracks, the rest
-    as the search hands it back (in load_pool's order: mixes.nearby.COLUMNS)."""
-    wanted = [pk for pk in near if pk not in read]
-    texts = (
-        Track.objects.filter(pk__in=id_list(wanted)).order_by().values_list("pk", "title", "artist_names", "song_key")
+@dataclass
+class _Columns:
+    """The tracks read, column by column, in no order: ids; song keys, credits and genres (`texts`); titles and
+    artist names (None and "" for most of the search's: never needed); `numbers`, one row per column."""
+
+    ids: np.ndarray
+    texts: tuple[tuple, tuple, tuple]
+    titles: list[str | None]
+    artist_names: list[str]
+    numbers: np.ndarray
+
+
+def _columns(own: list[tuple], near: dict[int, tuple], extra: int) -> _Columns:
+    """The tracks read from the tracks table (`own`, in load_pool's columns) and those of the search not among them
+    (as the search hands them back: mixes.nearby.COLUMNS, the same columns but the title and artist names), with
+    the title and artist names of the few that have no song key or credits (made outside the catalog's writers),
+    which stand in for them."""
+    width = 6 + extra  # the numbers: length, explicit, tempo, energy, valence, danceability, then the taste's
+    mine = list(zip(*own, strict=True)) or [()] * (6 + width)
+    read = set(mine[0])
+    found = [row for pk, row in near.items() if pk not in read]
+    theirs = list(zip(*found, strict=True)) or [()] * len(nearby.COLUMNS)
+    bare = [row[0] for row in found if not (row[1] and row[2])]
+    texts = {}
+    if bare:
+        texts = {
+            pk: (title, shown)
+            for pk, title, shown in Track.objects.filter(pk__in=id_list(bare)).values_list(
+                "pk", "title", "artist_names"
+            )
+        }
+    stand_ins = [texts.get(pk, (None, "")) for pk in theirs[0]]
+    numbers = np.array(mine[6 : 6 + width], dtype=np.float64).reshape(width, len(own))  # None: nan
+    found_numbers = np.array(theirs[4 : 4 + width], dtype=np.float64).reshape(width, len(found))
+    return _Columns(
+        ids=np.array(mine[0] + theirs[0], dtype=np.int64),
+        texts=(mine[3] + theirs[1], mine[4] + theirs[2], mine[5] + theirs[3]),
+        titles=[*mine[1], *(title for title, _ in stand_ins)],
+        artist_names=[*mine[2], *(shown for _, shown in stand_ins)],
+        numbers=np.concatenate([numbers, found_numbers], axis=1),
     )
-    end = len(nearby.COLUMNS) if taste_columns else nearby.COLUMNS.index("track_release_year")
-    return [text + near[text[0]][1:end] for text in texts]
+
+
+def _artist_names(credited) -> dict[str, str]:
+    """The names of the artists credited (ids, comma-separated), by id as written there."""
+    wanted = {int(pk) for pk in ",".join(c for c in credited if c).split(",") if pk}
+    if not wanted:
+        return {}
+    return {str(pk): name for pk, name in Artist.objects.filter(pk__in=id_list(wanted)).values_list("pk", "name")}
+
+
+class Titles(Sequence[str]):
+    """A pool's titles, by index: those of the tracks the search found (which it does not hand back) read from the
+    tracks when one is asked for (a seed's note, a command's listing), one at a time: few ever are."""
+
+    def __init__(self, ids: list[int], titles: list[str | None]):
+        self._ids = ids
+        self._titles = titles
+
+    def __len__(self) -> int:
+        return len(self._titles)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        title = self._titles[index]
+        if title is None:
+            title = self._titles[index] = Track.objects.filter(pk=self._ids[index]).values_list("title", flat=True)[0]
+        return title
 
 
 def _person(user, position: dict[int, int], tempo: np.ndarray) -> dict[str, np.ndarray]:

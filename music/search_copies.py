@@ -2,8 +2,9 @@
 
 Generate's search (mixes.nearby) ranks tracks from one index on AudioFeatures (music.models.catalog), which must
 therefore hold what it reads of the track too: its genre, release year, length, explicit flag and whether it is the
-catalog's. Triggers copy them whenever a features row is inserted (or saved with other values) and whenever a track
-changes them, whoever writes: the ORM, a bulk import, the admin, raw SQL.
+catalog's, and what the engine tells songs and artists apart by (its song key and its credited artists' ids).
+Triggers copy them whenever a features row is inserted (or saved with other values), whenever a track changes them
+and whenever its credits change, whoever writes: the ORM, a bulk import, the admin, raw SQL.
 
 They are installed after every `migrate` (post_migrate), not in a migration: SQLite rebuilds a table for many an
 ALTER, which a trigger naming the other table would break, so on SQLite they are dropped before each `migrate`
@@ -13,40 +14,88 @@ missing. Table and column names are ours.
 
 from __future__ import annotations
 
-# Each copy on AudioFeatures, as read from its track (`{track}` is "" or "NEW.").
+from music.models.catalog import ARTISTS_COPIED, SONG_COPIED
+
+# Each copy on AudioFeatures, as read from its track (`{track}` is "music_track." or "NEW."); the artists' copy is
+# the vendor's (ARTISTS).
 COPIES = {
     "track_genre": "{track}genre",
     "track_release_year": "{track}release_year",
     "track_duration_ms": "{track}duration_ms",
     "track_explicit": "{track}explicit",
     "in_catalog": "{track}added_by_id IS NULL",
+    "track_song": f"substr({{track}}song_key, 1, {SONG_COPIED})",
+    "track_artists": "{artists}",
 }
-TRACK_COLUMNS = ("genre", "release_year", "duration_ms", "explicit", "added_by_id")
-TRIGGERS = ("music_features_copy_track", "music_features_recopy_track", "music_track_copy_to_features")
+TRACK_COLUMNS = ("genre", "release_year", "duration_ms", "explicit", "added_by_id", "song_key")
+# The artist ids of the track with id {track_id}, in credit order, comma-separated.
+_CREDITS = (
+    "(SELECT artist_id, position FROM music_trackartist WHERE track_id = {track_id} "
+    f"ORDER BY position LIMIT {ARTISTS_COPIED}) AS c"
+)
+ARTISTS = {
+    "postgresql": f"COALESCE((SELECT string_agg(c.artist_id::text, ',' ORDER BY c.position) FROM {_CREDITS}), '')",
+    "sqlite": f"COALESCE((SELECT group_concat(c.artist_id, ',') FROM {_CREDITS}), '')",
+}
+# The triggers, and the table each is on.
+TRIGGERS = {
+    "music_features_copy_track": "music_audiofeatures",
+    "music_features_recopy_track": "music_audiofeatures",
+    "music_track_copy_to_features": "music_track",
+    "music_credits_added": "music_trackartist",
+    "music_credits_removed": "music_trackartist",
+    "music_credits_changed": "music_trackartist",
+}
 
 
-def _copied(track: str = "") -> str:
-    return ", ".join(value.format(track=track) for value in COPIES.values())
+def _copied(vendor: str, track: str = "music_track.") -> str:
+    artists = ARTISTS[vendor].format(track_id=f"{track}id")
+    return ", ".join(value.format(track=track, artists=artists) for value in COPIES.values())
+
+
+def _credits_of(vendor: str, tracks: str) -> str:
+    """The artists' copy set again on the features of the tracks whose id is `tracks` ("= NEW.track_id", "IN …"),
+    those whose track is still there (a flush may empty the tracks table before the credits table)."""
+    artists = ARTISTS[vendor].format(track_id="music_audiofeatures.track_id")
+    track = "SELECT 1 FROM music_track WHERE music_track.id = music_audiofeatures.track_id"
+    return f"UPDATE music_audiofeatures SET track_artists = {artists} WHERE track_id {tracks} AND EXISTS ({track})"
 
 
 _CHANGED = f"(OLD.{', OLD.'.join(COPIES)}) {{differs}} (NEW.{', NEW.'.join(COPIES)})"
 _TRACK_CHANGED = " OR ".join(f"OLD.{column} {{differs}} NEW.{column}" for column in TRACK_COLUMNS)
-BACKFILL = f"""UPDATE music_audiofeatures SET ({", ".join(COPIES)}) =
-    (SELECT {_copied()} FROM music_track WHERE music_track.id = music_audiofeatures.track_id)"""
+
+
+def backfill(vendor: str) -> str:
+    return f"""UPDATE music_audiofeatures SET ({", ".join(COPIES)}) =
+    (SELECT {_copied(vendor)} FROM music_track WHERE music_track.id = music_audiofeatures.track_id)"""
+
 
 POSTGRESQL = [
     f"""CREATE OR REPLACE FUNCTION music_features_copy_track() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        SELECT {_copied()} INTO {", ".join(f"NEW.{copy}" for copy in COPIES)} FROM music_track WHERE id = NEW.track_id;
+        SELECT {_copied("postgresql")} INTO {", ".join(f"NEW.{copy}" for copy in COPIES)}
+        FROM music_track WHERE music_track.id = NEW.track_id;
         RETURN NEW;
     END $$""",
     f"""CREATE OR REPLACE FUNCTION music_track_copy_to_features() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE music_audiofeatures SET ({", ".join(COPIES)}) = ROW({_copied("NEW.")}) WHERE track_id = NEW.id;
+        UPDATE music_audiofeatures SET ({", ".join(COPIES)}) = ROW({_copied("postgresql", "NEW.")})
+        WHERE track_id = NEW.id;
+        RETURN NULL;
+    END $$""",
+    # Once per statement (an import's COPY of thousands of credits is one UPDATE), with the credits it changed.
+    f"""CREATE OR REPLACE FUNCTION music_credits_copy_to_features() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' THEN
+            {_credits_of("postgresql", "IN (SELECT track_id FROM changed UNION SELECT track_id FROM gone)")};
+        ELSE
+            {_credits_of("postgresql", "IN (SELECT track_id FROM changed)")};
+        END IF;
         RETURN NULL;
     END $$""",
     # A new features row takes the copies from its track (an upsert's insert attempt included); an update that
-    # would change them (a stale model instance saved) takes them again; a track passes its changes on.
+    # would change them (a stale model instance saved) takes them again; a track passes its changes on, and so do
+    # its credits.
     """CREATE TRIGGER music_features_copy_track BEFORE INSERT ON music_audiofeatures
     FOR EACH ROW EXECUTE FUNCTION music_features_copy_track()""",
     f"""CREATE TRIGGER music_features_recopy_track BEFORE UPDATE ON music_audiofeatures
@@ -54,17 +103,30 @@ POSTGRESQL = [
     f"""CREATE TRIGGER music_track_copy_to_features AFTER UPDATE OF {", ".join(TRACK_COLUMNS)} ON music_track
     FOR EACH ROW WHEN ({_TRACK_CHANGED.format(differs="IS DISTINCT FROM")})
     EXECUTE FUNCTION music_track_copy_to_features()""",
+    """CREATE TRIGGER music_credits_added AFTER INSERT ON music_trackartist REFERENCING NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION music_credits_copy_to_features()""",
+    """CREATE TRIGGER music_credits_removed AFTER DELETE ON music_trackartist REFERENCING OLD TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION music_credits_copy_to_features()""",
+    """CREATE TRIGGER music_credits_changed AFTER UPDATE ON music_trackartist
+    REFERENCING OLD TABLE AS gone NEW TABLE AS changed
+    FOR EACH STATEMENT EXECUTE FUNCTION music_credits_copy_to_features()""",
 ]
 # SQLite's triggers cannot set NEW: they update the row just written (a trigger does not fire itself again).
 _FROM_TRACK = f"""UPDATE music_audiofeatures SET ({", ".join(COPIES)}) =
-    (SELECT {_copied()} FROM music_track WHERE id = NEW.track_id) WHERE track_id = NEW.track_id;"""
+    (SELECT {_copied("sqlite")} FROM music_track WHERE music_track.id = NEW.track_id) WHERE track_id = NEW.track_id;"""
 SQLITE = [
     f"CREATE TRIGGER music_features_copy_track AFTER INSERT ON music_audiofeatures BEGIN {_FROM_TRACK} END",
     f"""CREATE TRIGGER music_features_recopy_track AFTER UPDATE OF {", ".join(COPIES)} ON music_audiofeatures
     WHEN {_CHANGED.format(differs="IS NOT")} BEGIN {_FROM_TRACK} END""",
     f"""CREATE TRIGGER music_track_copy_to_features AFTER UPDATE OF {", ".join(TRACK_COLUMNS)} ON music_track
     WHEN {_TRACK_CHANGED.format(differs="IS NOT")} BEGIN UPDATE music_audiofeatures SET ({", ".join(COPIES)}) =
-    (SELECT {_copied()} FROM music_track WHERE id = NEW.id) WHERE track_id = NEW.id; END""",
+    (SELECT {_copied("sqlite")} FROM music_track WHERE music_track.id = NEW.id) WHERE track_id = NEW.id; END""",
+    f"""CREATE TRIGGER music_credits_added AFTER INSERT ON music_trackartist
+    BEGIN {_credits_of("sqlite", "= NEW.track_id")}; END""",
+    f"""CREATE TRIGGER music_credits_removed AFTER DELETE ON music_trackartist
+    BEGIN {_credits_of("sqlite", "= OLD.track_id")}; END""",
+    f"""CREATE TRIGGER music_credits_changed AFTER UPDATE ON music_trackartist
+    BEGIN {_credits_of("sqlite", "IN (OLD.track_id, NEW.track_id)")}; END""",
 ]
 
 
@@ -84,7 +146,10 @@ def install(connection) -> bool:
         return False
     uninstall(connection)
     with connection.cursor() as cursor:
-        cursor.execute(BACKFILL)
+        cursor.execute(backfill(connection.vendor))
+        if connection.vendor == "postgresql":
+            # Filling the copies wrote every row again: the search index is built anew rather than left twice its size.
+            cursor.execute("REINDEX INDEX features_search")
         for sql in POSTGRESQL if connection.vendor == "postgresql" else SQLITE:
             cursor.execute(sql)
     return True
@@ -94,7 +159,6 @@ def uninstall(connection) -> None:
     with connection.cursor() as cursor:
         for name in TRIGGERS:
             if connection.vendor == "postgresql":
-                table = "music_track" if name == "music_track_copy_to_features" else "music_audiofeatures"
-                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON {TRIGGERS[name]}")
             else:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")

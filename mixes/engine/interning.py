@@ -40,7 +40,7 @@ def intern(
     genres: Sequence[str],
 ) -> Interned:
     """Number the artists, songs and genres of these tracks (parallel columns; a song key "" is worked out from the
-    title and main artist)."""
+    title and main artist: the only title read)."""
     artist_index: dict[str, int] = {}
     artist_names: list[str] = []
     song_index: dict[str, int] = {}
@@ -51,7 +51,9 @@ def intern(
     flat: list[int] = []
     song_ids: list[int] = []
     folded_genres: dict[str, str] = {}
-    for key, title, names, song, genre in zip(keys, titles, artists, songs, genres, strict=True):
+    if len(titles) != len(keys):
+        raise ValueError("intern() takes parallel columns: as many titles as keys.")
+    for i, (key, names, song, genre) in enumerate(zip(keys, artists, songs, genres, strict=True)):
         for name in names:
             folded = _fold_name(name)
             if not folded:
@@ -62,6 +64,7 @@ def intern(
             flat.append(artist_index[folded])
         ptr.append(len(flat))
         if not song:
+            title = titles[i]
             main = names[0] if names else ""
             # A track without a title cannot be matched with another: it is its own song.
             song = song_key(title, main) if fold(title) else f"#{key}"

@@ -170,7 +170,14 @@ SEARCH_COLUMNS = (
     "track_release_year",
     "track_duration_ms",
     "track_explicit",
+    "track_song",
+    "track_artists",
 )
+# How much of a track's song key and credits AudioFeatures carries for the search (an index entry is at most about
+# 2.7 kB): a song key's first SONG_COPIED characters (a key is title and main artist: far fewer), the first
+# ARTISTS_COPIED artists credited.
+SONG_COPIED = 200
+ARTISTS_COPIED = 20
 
 
 def _feature_range(name: str) -> list:
@@ -197,6 +204,8 @@ class AudioFeatures(models.Model):
         "track_release_year",
         "track_duration_ms",
         "track_explicit",
+        "track_song",
+        "track_artists",
         "in_catalog",
         "energy_cell",
     )
@@ -233,6 +242,11 @@ class AudioFeatures(models.Model):
     track_duration_ms = models.PositiveIntegerField(null=True, blank=True, editable=False)
     track_explicit = models.BooleanField(db_default=False, editable=False)
     in_catalog = models.BooleanField(db_default=False, editable=False, help_text="The track is the catalog's.")
+    # What the engine tells songs and artists apart by, so that Generate reads no track's text for its candidates:
+    # the track's song key (the first SONG_COPIED characters) and its credited artists' ids, in credit order,
+    # comma-separated (the first ARTISTS_COPIED).
+    track_song = models.CharField(max_length=SONG_COPIED, blank=True, db_default="", editable=False)
+    track_artists = models.CharField(max_length=20 * ARTISTS_COPIED, blank=True, db_default="", editable=False)
     # Energy in steps of 1 / ENERGY_CELLS: the search index leads with it, so that a box of tempo and energy is a
     # few short index ranges (one per step, tempo within it) rather than every energy at those tempos.
     energy_cell = models.GeneratedField(

@@ -15,7 +15,7 @@ from mixes.scale_bench.quality import compare, listener
 from music.catalog_csv import TrackRow
 from music.importers import save_tracks
 from music.models import MasterList, MasterListEntry, Track, TrackAffinity
-from tests.factories import TrackFactory
+from tests.factories import AudioFeaturesFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 GENRES = ("pop", "rock", "rap", "edm", "latin", "r&b")
@@ -110,6 +110,34 @@ def test_a_track_reads_the_same_through_the_search_as_from_the_catalog(catalog_o
     assert len(set(narrowed.keys) - theirs) > 100  # most came through the search
     for i, key in enumerate(narrowed.keys):
         assert narrowed.track_at(i) == whole.track_at(whole.index_of(key))
+
+
+def found_index(pool, user) -> int:
+    """The index of a track in the pool that came through the search (not one of the person's own)."""
+    theirs = {str(pk) for pk in TrackAffinity.objects.for_user(user).values_list("track_id", flat=True)}
+    return next(i for i, key in enumerate(pool.keys) if key not in theirs)
+
+
+def test_a_found_tracks_title_is_read_when_asked_for(user, catalog_of_2000):
+    """The search hands back no titles (choosing needs none): a found track's title is read once, when asked for."""
+    pool = pools.plan_pool(user, SPIN, Preferences(), Weights(), per_section=20)
+    i = found_index(pool, user)
+    with CaptureQueriesContext(connection) as queries:
+        title = pool.titles[i]
+        assert pool.titles[i] == title
+    assert title == Track.objects.get(pk=pool.keys[i]).title and len(queries) == 1
+
+
+def test_a_found_track_without_credits_or_song_key_stands_in_with_its_names(user):
+    """A track made outside the catalog's writers, with no credits and no song key, is its artist names' and its
+    title's song in the pool, as when read from the catalog."""
+    track = Track.objects.create(title="Lone Song", artist_names="Nobody Known", song_key="", duration_ms=200_000)
+    AudioFeaturesFactory(track=track)  # the only track: the search widens until it finds it
+    narrowed = pools.plan_pool(user, SPIN, Preferences(), Weights(), per_section=20)
+    whole = pools.load_pool(user)
+    i, j = narrowed.index_of(str(track.pk)), whole.index_of(str(track.pk))
+    assert narrowed.artists(i) == whole.artists(j) == ("Nobody Known",)
+    assert narrowed.track_at(i) == whole.track_at(j)
 
 
 def test_a_regenerated_mix_keeps_a_locked_track_from_far_off(user, catalog_of_2000):

@@ -5,8 +5,12 @@ from django.core.management import call_command
 from django.db import connection
 
 from music import search_copies
-from music.models import AudioFeatures, Track
-from tests.factories import TrackFactory, UserFactory
+from music.bulk import save_credits
+from music.catalog_csv import TrackRow
+from music.importers import save_tracks
+from music.models import AudioFeatures, Track, TrackArtist
+from music.models.catalog import SONG_COPIED
+from tests.factories import ArtistFactory, AudioFeaturesFactory, TrackFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +58,62 @@ def test_features_written_in_bulk_take_the_copies():
     AudioFeatures.objects.filter(track=track).delete()
     AudioFeatures.objects.bulk_create([AudioFeatures(track=track, tempo=100, energy=0.5, sources={})])
     assert copies(track)[:2] == ("pop", 2001)
+
+
+def song_and_artists(track: Track) -> tuple[str, str]:
+    return AudioFeatures.objects.filter(track=track).values_list("track_song", "track_artists").get()
+
+
+def test_features_carry_the_song_and_the_credited_artists_in_order():
+    """The song key and the credited artists' ids, in credit order, are on the features: the engine tells songs and
+    artists apart by them."""
+    main, guest = ArtistFactory(), ArtistFactory()
+    track = TrackFactory(artist=main)
+    TrackArtist.objects.create(track=track, artist=guest, position=1)
+    assert song_and_artists(track) == (track.song_key, f"{main.pk},{guest.pk}")
+
+
+def test_an_import_copies_the_song_and_the_artists():
+    """An import writes credits before features in bulk: the features still carry both."""
+    save_tracks(
+        [TrackRow(spotify_id="imp1", title="Run", artists=["A", "B"], duration_ms=200_000, features={"tempo": 120})],
+        "catalog",
+    )
+    track = Track.objects.get(spotify_id="imp1")
+    credited = ",".join(
+        str(pk)
+        for pk in TrackArtist.objects.filter(track=track).order_by("position").values_list("artist_id", flat=True)
+    )
+    assert song_and_artists(track) == (track.song_key, credited)
+
+
+def test_new_credits_reach_the_features():
+    """Credits changed after the features were written (a provider fill, an import, the admin) are copied."""
+    track = TrackFactory()
+    other = ArtistFactory()
+    save_credits({track.pk: [other.pk]})
+    assert song_and_artists(track)[1] == str(other.pk)
+
+
+def test_removed_credits_leave_the_features():
+    """A track whose credits are all removed carries no artist ids."""
+    track = TrackFactory()
+    TrackArtist.objects.filter(track=track).delete()
+    assert song_and_artists(track)[1] == ""
+
+
+def test_credits_written_before_the_features_are_taken_by_them():
+    """Features written for a track that has credits already take them."""
+    track = TrackFactory()
+    AudioFeatures.objects.filter(track=track).delete()
+    AudioFeaturesFactory(track=track)
+    assert song_and_artists(track)[1] == str(TrackArtist.objects.get(track=track).artist_id)
+
+
+def test_a_long_song_key_is_copied_in_part():
+    """The copy is the key's first SONG_COPIED characters: an index entry has a size limit."""
+    track = TrackFactory(song_key="x" * 500 + "|someone")
+    assert song_and_artists(track)[0] == "x" * SONG_COPIED
 
 
 def test_migrating_again_keeps_the_triggers():

@@ -52,10 +52,10 @@ def load_pool(
     Every track the user may see without `only` (the whole catalog: the benchmark's yardstick, small tools); `only`
     narrows it (a mix's own tracks, the person's own); `near` adds tracks already read from the search index
     (mixes.nearby.search: nothing of them is read again but the names of their artists; a title when asked for). A
-    handful of queries, whatever the catalog's size; rows go into arrays without model instances. `taste`: True reads the person's stored taste
-    model, False applies none, a stored model (or None: they have none) saves reading it again. The features only
-    the taste model reads are loaded when there is a model to apply (or `taste_features`: the evidence the model is
-    fitted to).
+    handful of queries, whatever the catalog's size; rows go into arrays without model instances. `taste`: True
+    reads the person's stored taste model, False applies none, a stored model (or None: they have none) saves
+    reading it again. The features only the taste model reads are loaded when there is a model to apply (or
+    `taste_features`: the evidence the model is fitted to).
     """
     tracks = Track.objects.visible_to(user)
     if only is not None:

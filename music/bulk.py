@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import connections, router
 from django.db.models.expressions import RawSQL
 
+from music import search_copies
 from music.models import Artist, Play, TrackArtist
 
 # Ids per `__in` lookup: well under SQLite's limit on query parameters.
@@ -173,10 +174,15 @@ def save_credits(credits: dict[int, list[int]], fresh: Iterable[int] = ()) -> se
     stale = [track_id for track_id, artists in credits.items() if current.get(track_id, []) != artists]
     if replaced := [track_id for track_id in stale if track_id in current]:
         TrackArtist.objects.filter(track_id__in=id_list(replaced)).delete()
-    rows = [
-        (track_id, artist_id, position) for track_id in stale for position, artist_id in enumerate(credits[track_id])
-    ]
-    insert(TrackArtist, ("track_id", "artist_id", "position"), rows)
+
+    def rows(tracks: list[int]) -> list[tuple]:
+        return [(pk, artist_id, position) for pk in tracks for position, artist_id in enumerate(credits[pk])]
+
+    columns = ("track_id", "artist_id", "position")
+    # The features of tracks just made are written after their credits: nothing to copy the credits to yet.
+    with search_copies.featureless(connections[router.db_for_write(TrackArtist)]):
+        insert(TrackArtist, columns, rows([pk for pk in stale if pk in fresh]))
+    insert(TrackArtist, columns, rows([pk for pk in stale if pk not in fresh]))
     return set(stale)
 
 

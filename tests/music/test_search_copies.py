@@ -8,7 +8,7 @@ from music import search_copies
 from music.bulk import save_credits
 from music.catalog_csv import TrackRow
 from music.importers import save_tracks
-from music.models import AudioFeatures, Track, TrackArtist
+from music.models import Artist, AudioFeatures, Track, TrackArtist
 from music.models.catalog import SONG_COPIED
 from tests.factories import ArtistFactory, AudioFeaturesFactory, TrackFactory, UserFactory
 
@@ -85,6 +85,17 @@ def test_an_import_copies_the_song_and_the_artists():
         for pk in TrackArtist.objects.filter(track=track).order_by("position").values_list("artist_id", flat=True)
     )
     assert song_and_artists(track) == (track.song_key, credited)
+
+
+def test_an_import_that_changes_a_tracks_artists_copies_them():
+    """Importing a track again with other artists replaces the copy (only a new track's credits skip the triggers:
+    its features come after them)."""
+    row = {"spotify_id": "imp2", "title": "Run", "duration_ms": 200_000, "features": {"tempo": 120}}
+    save_tracks([TrackRow(artists=["A"], **row)], "catalog")
+    save_tracks([TrackRow(artists=["B", "A"], **row)], "catalog")
+    track = Track.objects.get(spotify_id="imp2")
+    ids = dict(Artist.objects.filter(name__in=["A", "B"]).values_list("name", "pk"))
+    assert song_and_artists(track)[1] == f"{ids['B']},{ids['A']}"
 
 
 def test_new_credits_reach_the_features():

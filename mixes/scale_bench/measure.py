@@ -1,10 +1,11 @@
 """What one catalog costs and gives, measured inside its database: the requests through the views, the engine's
 own time for the ratio, the whole-catalog design's price, and the quality of both pools.
 
-`requests` times Generate (the Screen 1 POST), Screen 2, a swap and a BPM fix the way a browser meets them
-(django.test.Client, each the median of `runs`), for a person with no history and for one with a history and a
-taste model. `engine` times the engine alone on the whole catalog as its pool, for the same person and plan (what
-"Generate costs what the engine costs" is measured against), and on the pool Generate reads. `whole_catalog` is
+`side_by_side` times Generate (the Screen 1 POST, the way a browser meets it: django.test.Client) and the engine
+alone on the whole catalog as its pool for the same person and plan (what "Generate costs what the engine costs" is
+measured against), in turn; `requests` times Screen 2, a swap and a BPM fix; `engine` the engine on the pool
+Generate reads: each the median of `runs`, for a person with no history and for one with a history and a taste
+model. `whole_catalog` is
 the price of the other design, a per-process cache of the whole catalog: the time to read it into a pool and the
 memory the process then holds.
 """
@@ -43,17 +44,36 @@ def people() -> dict:
     return who
 
 
-def requests(user, runs: int) -> dict[str, float]:
-    """Median seconds of Generate, Screen 2, a swap and a BPM fix through the views."""
-    plan = WorkoutPlan.objects.for_user(user).get(template_key=PLAN)
-    client = Client()
-    client.force_login(user)
-    form = {"plan": plan.pk, "mix_type": "full", "familiarity": 50, "explicit_allowed": "on"}
+def side_by_side(user, runs: int) -> dict[str, float]:
+    """Generate through the view and the engine alone on the whole catalog for the same person and plan, in turn run
+    after run, so that the ratio's two sides meet the machine in the same state (it drifts by ±20 % from one minute
+    to the next here): the median seconds of each, and the median of the runs' ratios."""
+    spec = WorkoutPlan.objects.for_user(user).get(template_key=PLAN).to_spec()
+    prefs, weights = preferences_for(user), Weights.from_dict(ScorerConfig.active().as_dict())
+    whole = load_pool(user)
+    client, form = _client(user)
+    views, engines = [], []
     with override_settings(ALLOWED_HOSTS=["testserver"]):
-        figures = {"Generate": _median(lambda i: _expect(client.post("/", form), 302), runs)}
+        for i in range(runs):
+            views.append(_timed(lambda i: _expect(client.post("/", form), 302), i))
+            engines.append(_timed(lambda i: generate(whole, spec, prefs, weights, seed=i), i))
+    ratios = [view / alone for view, alone in zip(views, engines, strict=True)]
+    return {
+        "Generate": statistics.median(views),
+        "engine": statistics.median(engines),
+        "ratio": statistics.median(ratios),
+    }
+
+
+def requests(user, runs: int) -> dict[str, float]:
+    """Median seconds of Screen 2, a swap and a BPM fix through the views, on a mix of the plan it makes first
+    (side_by_side times Generate)."""
+    client, form = _client(user)
+    with override_settings(ALLOWED_HOSTS=["testserver"]):
+        _expect(client.post("/", form), 302)
         mix = SessionMix.objects.for_user(user).order_by("-pk").first()
         rows = list(mix.tracks.order_by("position").values_list("pk", flat=True))
-        figures["Screen 2"] = _median(lambda i: _expect(client.get(mix.get_absolute_url()), 200), runs)
+        figures = {"Screen 2": _median(lambda i: _expect(client.get(mix.get_absolute_url()), 200), runs)}
         figures["swap"] = _median(
             lambda i: _expect(client.post(f"/mixes/{mix.pk}/tracks/{rows[i % len(rows)]}/swap/", **HTMX), 200), runs
         )
@@ -68,15 +88,22 @@ def requests(user, runs: int) -> dict[str, float]:
 
 
 def engine(user, runs: int) -> dict[str, float]:
-    """Median seconds of the engine alone for the plan: on the whole catalog, and on the pool Generate reads."""
+    """Median seconds of the engine alone for the plan on the pool Generate reads, and that pool's size."""
     spec = WorkoutPlan.objects.for_user(user).get(template_key=PLAN).to_spec()
     prefs, weights = preferences_for(user), Weights.from_dict(ScorerConfig.active().as_dict())
-    whole, narrowed = load_pool(user), plan_pool(user, spec, prefs, weights)
+    narrowed = plan_pool(user, spec, prefs, weights)
     return {
-        "whole catalog": _median(lambda i: generate(whole, spec, prefs, weights, seed=i), runs),
         "narrowed": _median(lambda i: generate(narrowed, spec, prefs, weights, seed=i), runs),
         "pool tracks": len(narrowed),
     }
+
+
+def _client(user) -> tuple[Client, dict]:
+    """A browser signed in as the person, and Screen 1's form for their plan."""
+    plan = WorkoutPlan.objects.for_user(user).get(template_key=PLAN)
+    client = Client()
+    client.force_login(user)
+    return client, {"plan": plan.pk, "mix_type": "full", "familiarity": 50, "explicit_allowed": "on"}
 
 
 def whole_catalog(user) -> dict[str, float]:
@@ -128,13 +155,15 @@ def sessions(count: int) -> list[tuple[str, int]]:
 
 
 def _median(action: Callable[[int], object], runs: int) -> float:
-    times = []
-    for i in range(runs):
-        random.seed(i)  # Generate draws the mix's seed from `random`: the same takes run after run
-        started = time.perf_counter()
-        action(i)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(_timed(action, i) for i in range(runs))
+
+
+def _timed(action: Callable[[int], object], i: int) -> float:
+    """Seconds of the i-th run of an action."""
+    random.seed(i)  # Generate draws the mix's seed from `random`: the same takes run after run
+    started = time.perf_counter()
+    action(i)
+    return time.perf_counter() - started
 
 
 def _expect(response, status: int):

@@ -128,10 +128,12 @@ def inside(runs: int, seeds: int, sessions: int) -> dict:
     """The measures of mixes/scale_bench/measure.py for this database's catalog."""
     who = measure.people()
     # First, while no whole-catalog pool has been read yet: the memory it takes is then the process's growth.
-    figures: dict = {"whole_catalog": measure.whole_catalog(who["listener"]), "requests": {}, "engine": {}}
+    figures: dict = {"whole_catalog": measure.whole_catalog(who["listener"]), "requests": {}, "engine": {}, "ratio": {}}
     for name, user in who.items():
-        figures["requests"][name] = measure.requests(user, runs)
-        figures["engine"][name] = measure.engine(user, runs)
+        pair = measure.side_by_side(user, runs)
+        figures["requests"][name] = {"Generate": pair["Generate"], **measure.requests(user, runs)}
+        figures["engine"][name] = {"whole catalog": pair["engine"], **measure.engine(user, runs)}
+        figures["ratio"][name] = pair["ratio"]
     figures["quality"] = measure.quality(who, seeds)
     if sessions:
         figures["sessions"] = measure.sessions(sessions)
@@ -254,8 +256,7 @@ def missed(report: dict) -> list[str]:
     for figures in report["sizes"]:
         n = figures["tracks"]
         if n >= 200_000:
-            for person, requests in figures["requests"].items():
-                ratio = requests["Generate"] / figures["engine"][person]["whole catalog"]
+            for person, ratio in figures["ratio"].items():
                 if ratio > GENERATE_OVER_ENGINE:
                     found.append(f"{n:,}: Generate is {ratio:.1f}× the engine's own time for {person}")
         if n >= 1_000_000:
@@ -296,7 +297,7 @@ def as_text(report: dict) -> str:
             lines.append(
                 f"{person:<22}{r['Generate'] * 1000:>10.0f}{r['Screen 2'] * 1000:>10.0f}{r['swap'] * 1000:>8.0f}"
                 f"{r['BPM fix'] * 1000:>9.0f}{e['whole catalog'] * 1000:>15.0f}{e['narrowed'] * 1000:>14.0f}"
-                f"{e['pool tracks']:>7}{r['Generate'] / e['whole catalog']:>16.1f}×"
+                f"{e['pool tracks']:>7}{f['ratio'][person]:>16.1f}×"
             )
         whole = f["whole_catalog"]
         lines.append(f"the whole catalog as a pool (a per-process cache): {whole['load_s']:.1f} s to read, "

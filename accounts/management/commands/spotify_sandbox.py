@@ -1,4 +1,5 @@
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -40,6 +41,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, port: int, host: str, strict: bool, catalog: Path, **options):
+        # Ctrl-C (SIGINT) stops it, even when a script started it in the background, which leaves SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         logger = logging.getLogger("accounts.sandbox")

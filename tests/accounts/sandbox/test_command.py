@@ -11,13 +11,15 @@ from accounts.sandbox import Client, Sandbox
 
 
 def test_command_serves_until_interrupted():
-    """`manage.py spotify_sandbox --port 0` prints its URL, serves, and stops cleanly on Ctrl-C."""
+    """`manage.py spotify_sandbox --port 0` prints its URL, serves, and stops cleanly on Ctrl-C, even started with
+    SIGINT ignored (as a script's background job is, and as this test runs under one)."""
     process = subprocess.Popen(
         [sys.executable, "manage.py", "spotify_sandbox", "--port", "0"],
         cwd=settings.BASE_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         first = process.stdout.readline()
@@ -26,7 +28,7 @@ def test_command_serves_until_interrupted():
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            # Reading both pipes to the end while it stops: a process writing to a full pipe nobody reads never exits.
+            # Both pipes read to the end while it stops; if it does not, it is killed and its output shown.
             out, err = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()

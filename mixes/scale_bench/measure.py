@@ -5,9 +5,8 @@ own time for the ratio, the whole-catalog design's price, and the quality of bot
 alone on the whole catalog as its pool for the same person and plan (what "Generate costs what the engine costs" is
 measured against), in turn; `requests` times Screen 2, a swap and a BPM fix; `engine` the engine on the pool
 Generate reads: each the median of `runs`, for a person with no history and for one with a history and a taste
-model. `whole_catalog` is
-the price of the other design, a per-process cache of the whole catalog: the time to read it into a pool and the
-memory the process then holds.
+model. `whole_catalog` is the price of the other design, a per-process cache of the whole catalog: the time to read
+it into a pool and the memory the process then holds.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def save_credits(credits: dict[int, list[int]], fresh: Iterable[int] = ()) -> se
 
     columns = ("track_id", "artist_id", "position")
     # The features of tracks just made are written after their credits: nothing to copy the credits to yet.
-    with search_copies.featureless(connections[router.db_for_write(TrackArtist)]):
+    with search_copies.fresh_tracks(connections[router.db_for_write(TrackArtist)]):
         insert(TrackArtist, columns, rows([pk for pk in stale if pk in fresh]))
     insert(TrackArtist, columns, rows([pk for pk in stale if pk not in fresh]))
     return set(stale)

@@ -22,6 +22,7 @@ from django.db import connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from music import search_copies
 from music.bulk import ArtistIds, id_list, insert, lock_for_writing, save_credits, text_list, upsert
 from music.catalog_csv import LAYOUTS, CatalogError, Layout, RowError, TrackRow, detect_layout, read_rows
 from music.models import Artist, AudioFeatures, Source, Track, TrackArtist
@@ -159,9 +160,9 @@ def _write_tracks(rows: list[tuple[TrackRow, Existing | None]]) -> tuple[dict[st
     return ids, created
 
 
-def _save_features(offers: list[tuple[int, dict]], source: str, fresh: set[int]) -> set[int]:
+def _save_features(offers: list[tuple[int, dict]], source: str, fresh: dict[int, tuple]) -> set[int]:
     """Offer each track its features from `source`; return the tracks whose features changed. `fresh` tracks
-    were just made: they have none yet."""
+    were just made: they have none yet, and their search copies (music.search_copies) are given."""
     fields = AudioFeatures.ALL_FIELDS
     held: dict[int, Held] = {}
     rows = AudioFeatures.objects.filter(track_id__in=id_list(pk for pk, _ in offers if pk not in fresh))
@@ -178,12 +179,16 @@ def _save_features(offers: list[tuple[int, dict]], source: str, fresh: set[int])
             if has not in first_sources:
                 first_sources[has] = json.dumps({name: source for name, ok in zip(fields, has, strict=True) if ok})
             row = (track_id, *(values.get(name) for name in fields), first_sources[has], "[]")
-            (new if track_id in fresh else changed).append(row)
+            if track_id in fresh:
+                new.append((*row, *fresh[track_id]))
+            else:
+                changed.append(row)
         elif offer_features(features, values, source):
             sources = json.dumps(features.sources)
             changed.append((track_id, *(getattr(features, name) for name in fields), sources, "[]"))
     columns = ("track_id", *fields, "sources", "asked")
-    insert(AudioFeatures, columns, new)
+    with search_copies.fresh_tracks(connections[router.db_for_write(AudioFeatures)]):
+        insert(AudioFeatures, (*columns, *search_copies.COPIES), new)
     upsert(AudioFeatures, columns, changed, conflict=["track_id"], update=[*fields, "sources"])
     return {row[0] for row in new + changed}
 
@@ -219,8 +224,11 @@ def save_tracks(rows: Sequence[TrackRow], source: str, artists: ArtistIds | None
             owned.append(row)
         written, created = _write_tracks(writes)
         ids.update(written)
-        credited = save_credits({ids[row.key]: [artist_ids[name] for name in row.artists] for row in owned}, created)
-        featured = _save_features([(ids[row.key], row.features) for row in rows], source, set(created))
+        credits = {ids[row.key]: [artist_ids[name] for name in row.artists] for row in owned}
+        credited = save_credits(credits, created)
+        fresh = set(created)
+        copies = {pk: search_copies.given(row, credits[pk]) for row in owned if (pk := ids[row.key]) in fresh}
+        featured = _save_features([(ids[row.key], row.features) for row in rows], source, copies)
         counts: Counter = Counter()
         for row in rows:
             status = statuses[row.key]

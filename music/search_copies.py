@@ -9,15 +9,20 @@ and whenever its credits change, whoever writes: the ORM, a bulk import, the adm
 They are installed after every `migrate` (post_migrate), not in a migration: SQLite rebuilds a table for many an
 ALTER, which a trigger naming the other table would break, so on SQLite they are dropped before each `migrate`
 (pre_migrate) and put back after it, the copies filled again. On PostgreSQL they are put back (and filled) only if
-missing. Table and column names are ours.
+missing, their functions replaced every time. An importer may give the copies of the tracks it makes itself
+(fresh_tracks()). Table and column names are ours.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from music.models.catalog import ARTISTS_COPIED, SONG_COPIED
+
+if TYPE_CHECKING:
+    from music.catalog_csv import TrackRow
 
 # Each copy on AudioFeatures, as read from its track (`{track}` is "music_track." or "NEW."); the artists' copy is
 # the vendor's (ARTISTS).
@@ -40,8 +45,8 @@ ARTISTS = {
     "postgresql": f"COALESCE((SELECT string_agg(c.artist_id::text, ',' ORDER BY c.position) FROM {_CREDITS}), '')",
     "sqlite": f"COALESCE((SELECT group_concat(c.artist_id, ',') FROM {_CREDITS}), '')",
 }
-# Set (for the transaction) while credits are written for tracks that have no features yet: see featureless().
-FEATURELESS = "music.featureless_credits"
+# Set (for the transaction) while an importer writes tracks it has just made: see fresh_tracks().
+FRESH = "music.fresh_tracks"
 # The triggers, and the table each is on.
 TRIGGERS = {
     "music_features_copy_track": "music_audiofeatures",
@@ -51,6 +56,21 @@ TRIGGERS = {
     "music_credits_removed": "music_trackartist",
     "music_credits_changed": "music_trackartist",
 }
+
+
+def given(track: TrackRow, artist_ids: Sequence[int]) -> tuple:
+    """The copies, in COPIES' order, of a catalog track a writer has in hand with its credited artists' ids in
+    order: what the triggers would read from the database."""
+    values = {
+        "track_genre": track.genre,
+        "track_release_year": track.release_year,
+        "track_duration_ms": track.duration_ms,
+        "track_explicit": track.explicit,
+        "in_catalog": True,
+        "track_song": track.song_key[:SONG_COPIED],
+        "track_artists": ",".join(map(str, artist_ids[:ARTISTS_COPIED])),
+    }
+    return tuple(values[copy] for copy in COPIES)
 
 
 def _copied(vendor: str, track: str = "music_track.") -> str:
@@ -75,9 +95,14 @@ def backfill(vendor: str) -> str:
     (SELECT {_copied(vendor)} FROM music_track WHERE music_track.id = music_audiofeatures.track_id)"""
 
 
-POSTGRESQL = [
+# The triggers' functions, replaced at every install: a changed body reaches a database whose triggers are in place.
+FUNCTIONS = [
+    # A new track's features from an importer carry the copies already (fresh_tracks()): they are kept.
     f"""CREATE OR REPLACE FUNCTION music_features_copy_track() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        IF TG_OP = 'INSERT' AND current_setting('{FRESH}', true) = 'on' THEN
+            RETURN NEW;
+        END IF;
         SELECT {_copied("postgresql")} INTO {", ".join(f"NEW.{copy}" for copy in COPIES)}
         FROM music_track WHERE music_track.id = NEW.track_id;
         RETURN NEW;
@@ -91,7 +116,7 @@ POSTGRESQL = [
     # Once per statement (an import's COPY of thousands of credits is one UPDATE), with the credits it changed.
     f"""CREATE OR REPLACE FUNCTION music_credits_copy_to_features() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF current_setting('{FEATURELESS}', true) = 'on' THEN
+        IF current_setting('{FRESH}', true) = 'on' THEN
             RETURN NULL;
         END IF;
         IF TG_OP = 'UPDATE' THEN
@@ -101,6 +126,8 @@ POSTGRESQL = [
         END IF;
         RETURN NULL;
     END $$""",
+]
+POSTGRESQL = [
     # A new features row takes the copies from its track (an upsert's insert attempt included); an update that
     # would change them (a stale model instance saved) takes them again; a track passes its changes on, and so do
     # its credits.
@@ -149,7 +176,12 @@ def installed(connection) -> set[str]:
 
 
 def install(connection) -> bool:
-    """Put the copy triggers in and fill the copies, unless every trigger is there already; whether it did."""
+    """Put the copy triggers in and fill the copies, unless every trigger is there already; whether it did. On
+    PostgreSQL the triggers' functions are replaced either way."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for sql in FUNCTIONS:
+                cursor.execute(sql)
     if installed(connection) == set(TRIGGERS):
         return False
     uninstall(connection)
@@ -173,18 +205,18 @@ def uninstall(connection) -> None:
 
 
 @contextmanager
-def featureless(connection) -> Iterator[None]:
-    """Within it, the credits written are of tracks that have no features yet (an import's new tracks: their
-    features are written after their credits, and take them then), so PostgreSQL's credits triggers have nothing to
-    copy to and skip looking (at a million tracks, looking cost a fifth of the import). SQLite's row triggers find
-    no row to update at no cost. Within a transaction."""
+def fresh_tracks(connection) -> Iterator[None]:
+    """Within it, what is written is of tracks just made, by a writer that has them whole (an import), so
+    PostgreSQL's triggers skip looking (at a million tracks, each look cost a fifth of the import): their credits
+    have no features yet to copy to, and their features carry the copies given (given()). SQLite's triggers find
+    no features for the credits, and copy the features' anyway (the same values). Within a transaction."""
     if connection.vendor != "postgresql":
         yield
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, 'on', true)", [FEATURELESS])
+        cursor.execute("SELECT set_config(%s, 'on', true)", [FRESH])
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'off', true)", [FEATURELESS])
+            cursor.execute("SELECT set_config(%s, 'off', true)", [FRESH])

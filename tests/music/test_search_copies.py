@@ -138,3 +138,39 @@ def test_migrating_again_keeps_the_triggers():
 def test_installing_twice_changes_nothing():
     """The triggers in place, installing again neither fails nor fills the copies again."""
     assert search_copies.install(connection) is False
+
+
+def test_an_imports_new_tracks_carry_the_copies_the_database_would_read():
+    """The importer gives its new tracks' copies itself (PostgreSQL's triggers then skip looking them up): they are
+    what the database reads from the tracks and credits, a long song and a long list of artists included."""
+    rows = [
+        TrackRow(spotify_id="given1", title="Run", artists=["A", "B"], duration_ms=200_000, genre="rock",
+                 release_year=1994, explicit=True, features={"tempo": 120}),
+        TrackRow(spotify_id="given2", title="Walk " * 60, artists=[f"Guest {n}" for n in range(25)],
+                 duration_ms=180_000, features={"energy": 0.5}),
+    ]  # fmt: skip
+    save_tracks(rows, "catalog")
+    given = list(AudioFeatures.objects.order_by("track_id").values_list(*search_copies.COPIES))
+    with connection.cursor() as cursor:
+        cursor.execute(search_copies.backfill(connection.vendor))
+    assert list(AudioFeatures.objects.order_by("track_id").values_list(*search_copies.COPIES)) == given
+    assert len(given) == 2 and given[1][-1].count(",") == search_copies.ARTISTS_COPIED - 1
+
+
+def test_features_written_after_an_import_take_their_copies_again():
+    """The importer's word holds for its own rows only: features written later in the same transaction are copied."""
+    save_tracks([TrackRow(spotify_id="given3", title="Run", artists=["A"], duration_ms=200_000)], "catalog")
+    track = TrackFactory(genre="latin")
+    assert copies(track)[0] == "latin"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's triggers are put back at every migrate")
+def test_installing_replaces_the_trigger_functions():
+    """A database whose triggers are in place takes a changed function body at the next install."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION music_features_copy_track() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RETURN NEW; END $$"
+        )
+    search_copies.install(connection)
+    assert copies(TrackFactory(genre="edm"))[0] == "edm"

@@ -12,9 +12,10 @@ tracks handed back, never of the catalog.
 
 Everything is read from one index (AudioFeatures' features_search: energy step, tempo, and the columns ranked by;
 music.search_copies keeps the track's own there), never from a table. One statement for a whole plan. PostgreSQL
-takes the pieces as arrays joined LATERAL to the search, every value a parameter, so the statement's text is the
-same for every plan (one of a few shapes: with or without a taste, seed genres, explicit tracks) and is prepared once
-per connection and planned once, generically (config/settings.py); SQLite, which has no LATERAL join, runs the
+takes the pieces as arrays joined LATERAL to the search, every value of the plan and the person a parameter (the
+scorer's weights, the same for everyone, are written in), so the statement's text is the same for every plan (one of a
+few shapes: with or without a taste, seed genres, explicit tracks) and is prepared once per connection and planned
+once, generically (config/settings.py); SQLite, which has no LATERAL join, runs the
 search once per piece with the piece's numbers written in.
 """
 
@@ -230,7 +231,13 @@ def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[
         f"{weights.energy!r} * EXP({greatest}(-50.0, -0.5 * oy * oy))"
     )
     estimate = " + ".join([fit, mood, *terms.sql])
-    return f"SELECT {', '.join(COLUMNS)} FROM ({enough}) AS e ORDER BY {estimate} DESC LIMIT {p('k')}"
+    # A track in the boxes of two readings (a wide tier's overlap) is handed back once, by its better reading. SQLite
+    # (3.40) read the tiers out of order under the window unless `enough` is computed first, on its own.
+    found = f"({enough}) AS e" if terms.postgresql else "e"
+    scored = f"SELECT e.*, {estimate} AS score FROM {found}"
+    ranked = f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY track_id ORDER BY score DESC) AS nth FROM ({scored}) AS s"
+    best = f"SELECT {', '.join(COLUMNS)} FROM ({ranked}) AS d WHERE nth = 1 ORDER BY score DESC LIMIT {p('k')}"
+    return best if terms.postgresql else f"WITH e AS MATERIALIZED ({enough}) {best}"
 
 
 class _Terms:
@@ -263,10 +270,9 @@ class _Terms:
             if name == "duration":
                 # Not length: the engine weighs it too, and chosen twice the lengths left would end sections badly.
                 continue
-            column = "track_duration_ms / 1000.0" if name == "duration" else name
-            steps = " ".join(f"WHEN {column} < {edge!r} THEN {i}" for i, edge in enumerate(edges))
+            steps = " ".join(f"WHEN {name} < {edge!r} THEN {i}" for i, edge in enumerate(edges))
             values = [scale * GROUP_VALUE["bin"] * taste.weight(f"{name}:{b}") for b in range(len(edges) + 1)]
-            self._lookup(values, f"CASE WHEN {column} IS NULL THEN NULL {steps} ELSE {len(edges)} END")
+            self._lookup(values, f"CASE WHEN {name} IS NULL THEN NULL {steps} ELSE {len(edges)} END")
         self.sql.append("CASE WHEN track_explicit THEN %s ELSE 0 END")
         self.params.append(scale * GROUP_VALUE["explicit"] * taste.weight("explicit"))
 

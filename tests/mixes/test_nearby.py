@@ -48,6 +48,13 @@ def test_a_sparse_catalog_is_searched_wider():
     assert found([point(170, 0.95, tracks=3)]) == far
 
 
+def test_a_track_two_readings_find_takes_one_place():
+    """Far off, a track lies in the wide boxes of several readings (as itself and at double time): it is handed back
+    once, so a catalog of five tracks fills a piece's share of five."""
+    tracks = {TrackFactory(features__tempo=100 + 7 * i, features__energy=0.2 + i / 100).pk for i in range(5)}
+    assert found([point(170, 0.95, tracks=5)]) == tracks
+
+
 def test_the_columns_handed_back_are_the_tracks_own():
     """Each track comes with its tempo, energy, genre, year, length and explicit flag, from the index."""
     track = TrackFactory(features__tempo=128, features__energy=0.8, genre="edm", release_year=1999, explicit=True)

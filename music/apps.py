@@ -14,12 +14,15 @@ class MusicConfig(AppConfig):
         post_migrate.connect(_after_migrate, sender=self)
 
 
-def _before_migrate(sender, using, **kwargs) -> None:
-    """SQLite: the search copies' triggers out of the way of table rebuilds (music.search_copies)."""
+def _before_migrate(sender, using, plan=None, **kwargs) -> None:
+    """The search copies' triggers out of the way (music.search_copies): of SQLite's table rebuilds at every
+    `migrate`, of PostgreSQL's column changes when a music migration runs."""
     from music import search_copies
 
     connection = connections[using]
-    if connection.vendor == "sqlite" and "music_audiofeatures" in connection.introspection.table_names():
+    if "music_audiofeatures" not in connection.introspection.table_names():
+        return
+    if connection.vendor == "sqlite" or any(migration.app_label == "music" for migration, _ in plan or ()):
         search_copies.uninstall(connection)
 
 
@@ -28,6 +31,10 @@ def _after_migrate(sender, using, apps=global_apps, **kwargs) -> None:
     too, with the app registry as it is)."""
     from music import search_copies
 
-    features = {field.name for field in apps.get_model("music", "AudioFeatures")._meta.get_fields()}
+    try:
+        model = apps.get_model("music", "AudioFeatures")
+    except LookupError:  # music's migrations undone
+        return
+    features = {field.name for field in model._meta.get_fields()}
     if set(search_copies.COPIES) <= features:
         search_copies.install(connections[using])

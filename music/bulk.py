@@ -58,7 +58,8 @@ def upsert(
     row as it is); return `returning` of the rows written.
 
     PostgreSQL copies the rows into a temporary table (COPY: nothing to build or parse per row) and inserts from it
-    in one statement; SQLite takes many rows a statement. Column names are ours, never text from outside.
+    in one statement, within a transaction (the table goes at its commit); SQLite takes many rows a statement.
+    Column names are ours, never text from outside.
     """
     if not rows:
         return []
@@ -80,7 +81,7 @@ def upsert(
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
             )
-            with cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}{action}{back}")
@@ -132,7 +133,10 @@ def insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, new_ids: 
             ids = [pk for (pk,) in cursor.fetchall()]
             columns, rows = ("id", *columns), [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
         names = ", ".join(quote(column) for column in columns)
-        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
     return ids

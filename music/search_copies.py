@@ -8,9 +8,10 @@ and whenever its credits change, whoever writes: the ORM, a bulk import, the adm
 
 They are installed after every `migrate` (post_migrate), not in a migration: SQLite rebuilds a table for many an
 ALTER, which a trigger naming the other table would break, so on SQLite they are dropped before each `migrate`
-(pre_migrate) and put back after it, the copies filled again. On PostgreSQL they are put back (and filled) only if
-missing, their functions replaced every time. An importer may give the copies of the tracks it makes itself
-(fresh_tracks()). Table and column names are ours.
+(pre_migrate) and put back after it, the copies filled again. PostgreSQL refuses to change the type of a column a
+trigger names, so there they are dropped before a `migrate` that runs a music migration, and put back (the copies
+filled) after it; their functions are replaced after every `migrate`. An importer may give the copies of the tracks
+it makes itself (fresh_tracks()). Table and column names are ours.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from django.db import transaction
 
 from music.models.catalog import ARTISTS_COPIED, SONG_COPIED
 
@@ -209,14 +212,14 @@ def fresh_tracks(connection) -> Iterator[None]:
     """Within it, what is written is of tracks just made, by a writer that has them whole (an import), so
     PostgreSQL's triggers skip looking (at a million tracks, each look cost a fifth of the import): their credits
     have no features yet to copy to, and their features carry the copies given (given()). SQLite's triggers find
-    no features for the credits, and copy the features' anyway (the same values). Within a transaction."""
+    no features for the credits, and copy the features' anyway (the same values).
+
+    In a savepoint of its own: if what it wraps fails, the setting goes back with it and the error raised is the
+    writer's."""
     if connection.vendor != "postgresql":
         yield
         return
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("SELECT set_config(%s, 'on', true)", [FRESH])
-    try:
         yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'off', true)", [FRESH])
+        cursor.execute("SELECT set_config(%s, 'off', true)", [FRESH])

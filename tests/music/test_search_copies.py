@@ -1,11 +1,14 @@
 """The track's own columns AudioFeatures carries for Generate's search, kept by the database (music.search_copies)."""
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.models.signals import pre_migrate
 
 from music import search_copies
-from music.bulk import save_credits
+from music.bulk import insert, save_credits
 from music.catalog_csv import TrackRow
 from music.importers import save_tracks
 from music.models import Artist, AudioFeatures, Track, TrackArtist
@@ -174,3 +177,28 @@ def test_installing_replaces_the_trigger_functions():
         )
     search_copies.install(connection)
     assert copies(TrackFactory(genre="edm"))[0] == "edm"
+
+
+def test_a_migrate_running_a_music_migration_takes_the_triggers_out_first():
+    """PostgreSQL refuses to change the type of a column a trigger names: before music's migrations run the triggers
+    come out (on SQLite, before every migrate), and after them they are put back."""
+    music = apps.get_app_config("music")
+    migration = MigrationLoader(connection).graph.nodes[("music", "0012_search_song_and_artists")]
+    pre_migrate.send(music, app_config=music, verbosity=0, interactive=False, using=connection.alias,
+                     apps=apps, plan=[(migration, False)])  # fmt: skip
+    assert search_copies.installed(connection) == set()
+    assert search_copies.install(connection) is True
+    assert copies(TrackFactory(genre="edm"))[0] == "edm"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no setting to leave behind")
+def test_a_failed_write_of_fresh_tracks_raises_its_own_error_and_leaves_the_setting():
+    """A write that fails within fresh_tracks() raises the database's error, not a later one of the aborted
+    transaction, and the triggers look again afterwards."""
+    track = TrackFactory()
+    AudioFeatures.objects.filter(track=track).delete()
+    with pytest.raises(IntegrityError), search_copies.fresh_tracks(connection):
+        insert(AudioFeatures, ("track_id", "key", "sources", "asked"), [(track.pk, -1, "{}", "[]")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting(%s, true)", [search_copies.FRESH])
+        assert cursor.fetchone()[0] != "on"

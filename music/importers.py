@@ -160,12 +160,12 @@ def _write_tracks(rows: list[tuple[TrackRow, Existing | None]]) -> tuple[dict[st
     return ids, created
 
 
-def _save_features(offers: list[tuple[int, dict]], source: str, fresh: dict[int, tuple]) -> set[int]:
-    """Offer each track its features from `source`; return the tracks whose features changed. `fresh` tracks
-    were just made: they have none yet, and their search copies (music.search_copies) are given."""
+def _save_features(offers: list[tuple[int, dict]], source: str, given_copies: dict[int, tuple]) -> set[int]:
+    """Offer each track its features from `source`; return the tracks whose features changed. The tracks with
+    `given_copies` were just made: they have none yet, and their search copies (music.search_copies) are these."""
     fields = AudioFeatures.ALL_FIELDS
     held: dict[int, Held] = {}
-    rows = AudioFeatures.objects.filter(track_id__in=id_list(pk for pk, _ in offers if pk not in fresh))
+    rows = AudioFeatures.objects.filter(track_id__in=id_list(pk for pk, _ in offers if pk not in given_copies))
     for track_id, sources, *values in rows.values_list("track_id", "sources", *fields):
         held[track_id] = Held(sources=sources, **dict(zip(fields, values, strict=True)))
     new, changed = [], []
@@ -179,8 +179,8 @@ def _save_features(offers: list[tuple[int, dict]], source: str, fresh: dict[int,
             if has not in first_sources:
                 first_sources[has] = json.dumps({name: source for name, ok in zip(fields, has, strict=True) if ok})
             row = (track_id, *(values.get(name) for name in fields), first_sources[has], "[]")
-            if track_id in fresh:
-                new.append((*row, *fresh[track_id]))
+            if track_id in given_copies:
+                new.append((*row, *given_copies[track_id]))
             else:
                 changed.append(row)
         elif offer_features(features, values, source):

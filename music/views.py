@@ -48,8 +48,8 @@ def artist_options(request: HttpRequest) -> HttpResponse:
 def library(request: HttpRequest) -> HttpResponse:
     """My music: the Spotify connection and sync, what the history holds, the streaming-history upload."""
     if request.htmx and request.htmx.target == "history-upload":  # the upload card polling its progress, each second
-        upload = {"upload": HistoryUpload.latest_of(request.user), "upload_form": StreamingHistoryForm()}
-        return _upload_response(request, upload)
+        card = {"upload": HistoryUpload.latest_of(request.user), "upload_form": StreamingHistoryForm()}
+        return _upload_response(request, card)
     context = _library_context(request, upload_form=StreamingHistoryForm())
     if request.htmx and request.htmx.target == "library-counts":
         return render(request, f"{LIBRARY}#counts", context)

@@ -235,7 +235,7 @@ class AudioFeatures(models.Model):
     asked = models.JSONField(
         default=list, blank=True, help_text="Providers already asked for this track: each is asked once, ever."
     )
-    # The track's own columns Generate's search ranks by, copied here by the database (triggers, migration 0010)
+    # The track's own columns Generate's search ranks by, copied here by the database (music.search_copies' triggers)
     # whenever the track or this row is written, so that the search reads one index and no table: never set here.
     track_genre = models.CharField(max_length=60, blank=True, db_default="", editable=False)
     track_release_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)

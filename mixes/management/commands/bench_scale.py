@@ -1,6 +1,6 @@
 """Does Generate cost what the engine costs, whatever the catalog's size? Catalogs of N tracks on PostgreSQL.
 
-    python manage.py bench_scale [--sizes 28356,200000,1000000] [--runs 7] [--seeds 3] [--load-at 200000] [--json]
+    python manage.py bench_scale [--sizes 28356,200000,1000000] [--runs 7] [--seeds 10] [--load-at 200000] [--json]
 
 For each size, in a throwaway database on the server of DATABASE_URL (dropped afterwards): the TidyTuesday
 dataset resampled to N tracks (mixes/scale_bench/catalog.py) is imported with `import_tracks` (time and peak
@@ -183,15 +183,18 @@ def run(arguments: list[str], env: dict) -> str:
 
 def timed(arguments: list[str], env: dict) -> dict:
     """Wall time and peak memory (RSS) of a `manage.py` process."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", *arguments], cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    out = process.stdout.read().decode() if process.stdout else ""
+    # Its output goes to files, not pipes: a process writing to a full pipe nobody reads never ends.
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=BASE_DIR, env=env, stdout=stdout,
+                                   stderr=stderr)  # fmt: skip
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read().decode(), stderr.read().decode()
     if status:
-        raise CommandError(f"manage.py {' '.join(arguments)} failed: {process.stderr.read().decode()[-3000:]}")
+        raise CommandError(f"manage.py {' '.join(arguments)} failed: {err[-3000:]}")
     return {"seconds": round(seconds, 1), "peak_mb": round(usage.ru_maxrss / 1024), "summary": out.splitlines()[:4]}
 
 

@@ -50,7 +50,22 @@ READINGS = (1.0, 2.0, 0.5)
 # at 1 M but, ranking more strangers by taste, lost 15 % of the share of the person's own tracks; 6 keeps both.
 CHOICE, CHOICE_MAX = 3, 6
 TRACKS_PER_CHOICE = 100_000
-PIECE_COLUMNS = ("low", "high", "energy_low", "energy_high", "x0", "y0", "vx", "vy", "ux", "uy", "valence", "dance")
+PIECE_COLUMNS = (
+    "low",
+    "high",
+    "energy_low",
+    "energy_high",
+    "x0",
+    "y0",
+    "vx",
+    "vy",
+    "ux",
+    "uy",
+    "valence",
+    "dance",
+    "below",
+    "above",
+)
 # What the search hands back of each track, from the index alone: the columns the index carries, in the order
 # mixes.pools.load_pool reads a track's (its own, its song and artists as the engine tells them apart, then the
 # features, then those only the taste model reads). No text is read from the tracks: titles are not needed to choose.
@@ -132,7 +147,9 @@ def _prepared(connection, sql: str, params: list) -> list[tuple]:
 
 def _piece_values(piece: Piece, weights: Weights) -> tuple:
     """A piece as the search reads it: its box; its path in tolerance units (x = BPM / tolerance, y = energy /
-    tolerance) as a start, a direction and the direction over its squared length (0 for a point); its mood; k."""
+    tolerance) as a start, a direction and the direction over its squared length (0 for a point); its mood; the
+    tempos below which double time, and above which half time, lies nearer its tempos [low, high] than the tempo
+    itself (at equal distance the tempo itself: the engine's order of readings); k."""
     (t0, e0), (t1, e1) = piece.start, piece.end
     tol_t, tol_e = weights.tempo_tolerance_bpm, weights.energy_tolerance
     vx, vy = (t1 - t0) / tol_t, (e1 - e0) / tol_e
@@ -140,7 +157,9 @@ def _piece_values(piece: Piece, weights: Weights) -> tuple:
     ux, uy = (vx / length, vy / length) if length else (0.0, 0.0)
     box = (min(t0, t1), max(t0, t1), min(e0, e1), max(e0, e1))
     mood = MOOD_TARGETS.get(piece.kind, (NEUTRAL, NEUTRAL))
-    values = (*box, t0 / tol_t, e0 / tol_e, vx, vy, ux, uy, *mood)
+    low, high = box[:2]
+    below, above = min(low, (low + high) / 3), max(high, 2 * (low + high) / 3)
+    values = (*box, t0 / tol_t, e0 / tol_e, vx, vy, ux, uy, *mood, below, above)
     return (*(float(value) for value in values), int(piece.tracks))
 
 
@@ -199,9 +218,17 @@ def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[
             f"AND f.energy BETWEEN {p('energy_low')} - {energy!r} AND {p('energy_high')} + {energy!r}"
         )
 
+    # The tempos read so: those this reading brings nearest the piece's (the engine's own reading, candidates.reading),
+    # so a track in the wide boxes of several readings is handed back once, from the narrowest box that holds it.
+    read_as = {
+        1.0: f"f.tempo BETWEEN {p('below')} AND {p('above')}",
+        2.0: f"f.tempo < {p('below')}",
+        0.5: f"f.tempo > {p('above')}",
+    }
+
     def reading_rows(tier: tuple[float, float], narrower: tuple[float, float] | None, reading: float) -> str:
         # The energy steps the box spans lead the index, so each is one short range of tempos.
-        where = f"{piece.cells(tier[1])} AND {box(tier, reading)} AND {allowed}"
+        where = f"{piece.cells(tier[1])} AND {box(tier, reading)} AND {read_as[reading]} AND {allowed}"
         if narrower:
             where += f" AND NOT ({box(narrower, reading)})"
         # dx, dy: the track's offset from the piece's start in tolerance units; u: how far along the piece it lies
@@ -231,13 +258,7 @@ def _search(weights: Weights, prefs: Preferences, terms: _Terms, read: Callable[
         f"{weights.energy!r} * EXP({greatest}(-50.0, -0.5 * oy * oy))"
     )
     estimate = " + ".join([fit, mood, *terms.sql])
-    # A track in the boxes of two readings (a wide tier's overlap) is handed back once, by its better reading. SQLite
-    # (3.40) read the tiers out of order under the window unless `enough` is computed first, on its own.
-    found = f"({enough}) AS e" if terms.postgresql else "e"
-    scored = f"SELECT e.*, {estimate} AS score FROM {found}"
-    ranked = f"SELECT s.*, ROW_NUMBER() OVER (PARTITION BY track_id ORDER BY score DESC) AS nth FROM ({scored}) AS s"
-    best = f"SELECT {', '.join(COLUMNS)} FROM ({ranked}) AS d WHERE nth = 1 ORDER BY score DESC LIMIT {p('k')}"
-    return best if terms.postgresql else f"WITH e AS MATERIALIZED ({enough}) {best}"
+    return f"SELECT {', '.join(COLUMNS)} FROM ({enough}) AS e ORDER BY {estimate} DESC LIMIT {p('k')}"
 
 
 class _Terms:

@@ -1,10 +1,12 @@
 """The database's search for the tracks that can matter near a plan's targets (mixes.nearby)."""
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mixes import nearby
+from mixes.engine import candidates
 from mixes.engine.candidates import Piece, pieces
 from mixes.engine.plan import PlanSpec
 from mixes.engine.scorer import Preferences, Weights
@@ -20,6 +22,10 @@ pytestmark = pytest.mark.django_db
 
 def point(tempo: float, energy: float, tracks: int = 5, kind: str = "steady") -> Piece:
     return Piece((tempo, energy), (tempo, energy), kind, tracks)
+
+
+def ramp(low: float, high: float, energy: float = 0.5, tracks: int = 5) -> Piece:
+    return Piece((low, energy), (high, energy), "warm_up", tracks)
 
 
 def found(piece_list, prefs=Preferences(), taste=None) -> set[int]:  # noqa: B008 - frozen
@@ -53,6 +59,18 @@ def test_a_track_two_readings_find_takes_one_place():
     once, so a catalog of five tracks fills a piece's share of five."""
     tracks = {TrackFactory(features__tempo=100 + 7 * i, features__energy=0.2 + i / 100).pk for i in range(5)}
     assert found([point(170, 0.95, tracks=5)]) == tracks
+
+
+def test_a_tempo_is_read_as_the_engine_reads_it():
+    """The search reads a tempo as itself, at double or at half time as the engine does: the reading nearest the
+    piece's tempos, the tempo itself of equals (mixes.engine.candidates.reading)."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        low, high = sorted(rng.uniform(30, 250, 2))
+        named = dict(zip(nearby.PIECE_COLUMNS, nearby._piece_values(ramp(low, high), Weights()), strict=False))
+        tempos = rng.uniform(10, 500, 500)
+        searched = np.where(tempos < named["below"], 2.0, np.where(tempos > named["above"], 0.5, 1.0))
+        assert (searched == candidates.reading(tempos, low, high) / tempos).all()
 
 
 def test_the_columns_handed_back_are_the_tracks_own():

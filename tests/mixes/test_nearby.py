@@ -73,6 +73,13 @@ def test_a_tempo_is_read_as_the_engine_reads_it():
         assert (searched == candidates.reading(tempos, low, high) / tempos).all()
 
 
+def test_every_column_the_search_hands_back_is_in_its_index():
+    """The search reads its index alone: each of its COLUMNS is one the index leads with or carries."""
+    (index,) = (index for index in AudioFeatures._meta.indexes if index.name == "features_search")
+    carried = {AudioFeatures._meta.get_field(name).column for name in (*index.fields, *index.include)}
+    assert set(nearby.COLUMNS) <= carried
+
+
 def test_the_columns_handed_back_are_the_tracks_own():
     """Each track comes with its tempo, energy, genre, year, length and explicit flag, from the index."""
     track = TrackFactory(features__tempo=128, features__energy=0.8, genre="edm", release_year=1999, explicit=True)

@@ -79,8 +79,8 @@ def reseed_for_user(user) -> dict[str, int]:
         return {}
     indexes = np.arange(len(pool))
     counts = {}
-    for kind, rules in RULES.items():
-        result = score(pool, indexes, sum(rules["tempo"]) / 2, sum(rules["energy"]) / 2, kind, prefs, weights)
+    for (kind, rules), (tempo, energy) in zip(RULES.items(), middles, strict=True):
+        result = score(pool, indexes, tempo, energy, kind, prefs, weights)
         best = np.argsort(-np.nan_to_num(result.scores, nan=-np.inf))[:USER_LIST_SIZE]
         scored = [(int(pool.keys[int(i)]), round(float(result.scores[i]), 3)) for i in best]
         master_list, _ = MasterList.objects.get_or_create(

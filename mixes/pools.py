@@ -25,9 +25,8 @@ from music.bulk import id_list
 from music.models import Artist, MasterList, MasterListEntry, MusicPreferences, Track, TrackAffinity, TrackArtist
 from music.models.catalog import SONG_COPIED
 
-# The Pool arrays only the taste model reads, and their columns.
-TASTE_FIELDS = TASTE_ARRAYS
-TASTE_COLUMNS = ("release_year", *(f"features__{name}" for name in TASTE_FIELDS[1:]))
+# The columns of the Pool arrays only the taste model reads (TASTE_ARRAYS): the track's year, the rest its features'.
+TASTE_COLUMNS = tuple(name if name == "release_year" else f"features__{name}" for name in TASTE_ARRAYS)
 # Feedback that counts against a track: taken out of a mix by hand.
 REJECTIONS = (Feedback.Kind.REMOVED, Feedback.Kind.SWAPPED)
 # Tracks Generate reads for each section near its targets: as many as the engine keeps of a section
@@ -117,7 +116,7 @@ def load_pool(
     )
     if extra_columns:
         # Nothing but the taste model reads these.
-        pool.add_features(**{name: numbers[6 + i] for i, name in enumerate(TASTE_FIELDS)})
+        pool.add_features(**{name: numbers[6 + i] for i, name in enumerate(TASTE_ARRAYS)})
     if model:
         pool.taste = Taste.from_dict(model).bind(pool)
     return pool

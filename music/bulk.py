@@ -81,9 +81,7 @@ def upsert(
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
             )
-            with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            _copy(connection, cursor, f"{staging} ({names})", rows)
             cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}{action}{back}")
             if returning:
                 written = cursor.fetchall()
@@ -133,13 +131,22 @@ def insert(model, columns: Sequence[str], rows: Sequence[Sequence], *, new_ids: 
             ids = [pk for (pk,) in cursor.fetchall()]
             columns, rows = ("id", *columns), [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
         names = ", ".join(quote(column) for column in columns)
-        with (
-            connection.wrap_database_errors,
-            cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        _copy(connection, cursor, f"{quote(model._meta.db_table)} ({names})", rows)
     return ids
+
+
+def insert_fresh(model, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
+    """insert() rows of tracks just made (their credits, their features with the search copies given), which the
+    search copies' triggers need not look at (music.search_copies.fresh_tracks)."""
+    with search_copies.fresh_tracks(connections[router.db_for_write(model)]):
+        insert(model, columns, rows)
+
+
+def _copy(connection, cursor, target: str, rows: Sequence[Sequence]) -> None:
+    """PostgreSQL: COPY the rows into `target` ("table (columns)"), its errors raised as Django's."""
+    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def resolve_artists(names: Iterable[str]) -> dict[str, int]:
@@ -184,8 +191,7 @@ def save_credits(credits: dict[int, list[int]], fresh: Iterable[int] = ()) -> se
 
     columns = ("track_id", "artist_id", "position")
     # The features of tracks just made are written after their credits: nothing to copy the credits to yet.
-    with search_copies.fresh_tracks(connections[router.db_for_write(TrackArtist)]):
-        insert(TrackArtist, columns, rows([pk for pk in stale if pk in fresh]))
+    insert_fresh(TrackArtist, columns, rows([pk for pk in stale if pk in fresh]))
     insert(TrackArtist, columns, rows([pk for pk in stale if pk not in fresh]))
     return set(stale)
 

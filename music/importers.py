@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from music import search_copies
-from music.bulk import ArtistIds, id_list, insert, lock_for_writing, save_credits, text_list, upsert
+from music.bulk import ArtistIds, id_list, insert, insert_fresh, lock_for_writing, save_credits, text_list, upsert
 from music.catalog_csv import LAYOUTS, CatalogError, Layout, RowError, TrackRow, detect_layout, read_rows
 from music.models import Artist, AudioFeatures, Source, Track, TrackArtist
 
@@ -187,8 +187,7 @@ def _save_features(offers: list[tuple[int, dict]], source: str, given_copies: di
             sources = json.dumps(features.sources)
             changed.append((track_id, *(getattr(features, name) for name in fields), sources, "[]"))
     columns = ("track_id", *fields, "sources", "asked")
-    with search_copies.fresh_tracks(connections[router.db_for_write(AudioFeatures)]):
-        insert(AudioFeatures, (*columns, *search_copies.COPIES), new)
+    insert_fresh(AudioFeatures, (*columns, *search_copies.COPIES), new)
     upsert(AudioFeatures, columns, changed, conflict=["track_id"], update=[*fields, "sources"])
     return {row[0] for row in new + changed}
 

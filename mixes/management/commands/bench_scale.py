@@ -186,8 +186,9 @@ def timed(arguments: list[str], env: dict) -> dict:
     # Its output goes to files, not pipes: a process writing to a full pipe nobody reads never ends.
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "manage.py", *arguments], cwd=BASE_DIR, env=env, stdout=stdout,
-                                   stderr=stderr)  # fmt: skip
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *arguments], cwd=BASE_DIR, env=env, stdout=stdout, stderr=stderr
+        )
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
         stdout.seek(0)
